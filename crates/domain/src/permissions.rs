@@ -1,0 +1,152 @@
+//! The permission matrix: the one place that decides what a role may do, and where.
+//!
+//! Every role is scoped to countries (`User::countries`, or every country for regional
+//! staff). A permission is checked against the country of the record being read or written;
+//! for a write that moves data between countries the server checks both.
+//!
+//! | permission            | admin | im_officer | enumerator | caseworker | protection_focal_point | partner_reporter | viewer |
+//! |-----------------------|:-----:|:----------:|:----------:|:----------:|:----------------------:|:----------------:|:------:|
+//! | view reference data   |   ✓   |     ✓      |     ✓      |     ✓      |           ✓            |        ✓         |   ✓    |
+//! | edit areas and sites  |   ✓   |     ✓      |            |            |                        |                  |        |
+//! | edit rounds           |   ✓   |     ✓      |            |            |                        |                  |        |
+//! | import boundaries     |   ✓   |     ✓      |            |            |                        |                  |        |
+//! | edit organisations    |   ✓   |     ✓      |            |            |                        |                  |        |
+//! | edit countries        |  ✓¹   |            |            |            |                        |                  |        |
+//! | manage users          |  ✓²   |            |            |            |                        |                  |        |
+//! | read the audit log    |  ✓¹   |            |            |            |                        |                  |        |
+//!
+//! ¹ only an admin scoped to every country. ² an admin manages the users whose countries are
+//! all within the admin's own scope; regional users only by a regional admin.
+
+use rumbo_store::model::{Role, User};
+
+/// Something a user may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ViewReference,
+    EditLocations,
+    EditRounds,
+    ImportBoundaries,
+    EditOrganisations,
+    EditCountries,
+    ManageUsers,
+    ViewAudit,
+}
+
+impl Permission {
+    pub const ALL: &'static [Permission] = &[
+        Permission::ViewReference,
+        Permission::EditLocations,
+        Permission::EditRounds,
+        Permission::ImportBoundaries,
+        Permission::EditOrganisations,
+        Permission::EditCountries,
+        Permission::ManageUsers,
+        Permission::ViewAudit,
+    ];
+
+    /// Whether the permission is tied to one country (and so checked against the user's scope).
+    pub fn is_country_scoped(self) -> bool {
+        matches!(self, Permission::ViewReference | Permission::EditLocations | Permission::EditRounds | Permission::ImportBoundaries)
+    }
+}
+
+/// Whether the role, regardless of countries, grants the permission.
+pub fn role_grants(role: Role, permission: Permission) -> bool {
+    use Permission as P;
+    match permission {
+        P::ViewReference => true,
+        P::EditLocations | P::EditRounds | P::ImportBoundaries | P::EditOrganisations => {
+            matches!(role, Role::Admin | Role::ImOfficer)
+        }
+        P::EditCountries | P::ManageUsers | P::ViewAudit => role == Role::Admin,
+    }
+}
+
+/// Whether `user` may do `permission` in `country` (`None`: not tied to a country).
+pub fn allows(user: &User, permission: Permission, country: Option<&str>) -> bool {
+    if !user.active || !role_grants(user.role, permission) {
+        return false;
+    }
+    match permission {
+        Permission::EditCountries | Permission::ViewAudit => user.all_countries,
+        _ => match country {
+            Some(country) => user.covers(country),
+            None => true,
+        },
+    }
+}
+
+/// Whether `admin` may create or change a user with this scope.
+pub fn may_manage_user(admin: &User, all_countries: bool, countries: &[String]) -> bool {
+    if !allows(admin, Permission::ManageUsers, None) {
+        return false;
+    }
+    if admin.all_countries {
+        return true;
+    }
+    !all_countries && !countries.is_empty() && countries.iter().all(|c| admin.covers(c))
+}
+
+/// The countries a user may see in lists: `None` for every country.
+pub fn scope(user: &User) -> Option<Vec<String>> {
+    if user.all_countries { None } else { Some(user.countries.clone()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, countries: &[&str]) -> User {
+        User {
+            id: 1,
+            username: role.as_str().into(),
+            display_name: String::new(),
+            role,
+            organisation_id: None,
+            all_countries: countries.is_empty(),
+            active: true,
+            countries: countries.iter().map(|c| (*c).to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_admins_and_im_officers_edit_locations_in_their_countries() {
+        for role in Role::ALL {
+            let u = user(*role, &["COL"]);
+            let expected = matches!(role, Role::Admin | Role::ImOfficer);
+            assert_eq!(allows(&u, Permission::EditLocations, Some("COL")), expected, "{role}");
+            assert!(!allows(&u, Permission::EditLocations, Some("PER")), "{role} must not edit PER");
+            assert!(allows(&u, Permission::ViewReference, Some("COL")));
+            assert!(!allows(&u, Permission::ViewReference, Some("PER")));
+        }
+    }
+
+    #[test]
+    fn countries_and_audit_need_a_regional_admin() {
+        assert!(allows(&user(Role::Admin, &[]), Permission::EditCountries, None));
+        assert!(!allows(&user(Role::Admin, &["COL"]), Permission::EditCountries, None));
+        assert!(!allows(&user(Role::ImOfficer, &[]), Permission::EditCountries, None));
+        assert!(allows(&user(Role::Admin, &[]), Permission::ViewAudit, None));
+        assert!(!allows(&user(Role::Admin, &["COL"]), Permission::ViewAudit, None));
+    }
+
+    #[test]
+    fn a_country_admin_manages_only_users_of_their_countries() {
+        let admin = user(Role::Admin, &["COL", "ECU"]);
+        assert!(may_manage_user(&admin, false, &["COL".into()]));
+        assert!(!may_manage_user(&admin, false, &["COL".into(), "PER".into()]));
+        assert!(!may_manage_user(&admin, true, &[]));
+        assert!(may_manage_user(&user(Role::Admin, &[]), true, &[]));
+        assert!(!may_manage_user(&user(Role::ImOfficer, &[]), false, &["COL".into()]));
+    }
+
+    #[test]
+    fn an_inactive_user_may_do_nothing() {
+        let mut u = user(Role::Admin, &[]);
+        u.active = false;
+        for p in Permission::ALL {
+            assert!(!allows(&u, *p, Some("COL")));
+        }
+    }
+}
