@@ -1,1 +1,350 @@
-fn main() {}
+//! `rumbo` — the one binary of Rumbo.
+//!
+//! `rumbo demo` opens a populated instance; `rumbo serve` runs the server on the configured
+//! database; the other subcommands manage the store from the command line. Run
+//! `rumbo --help` for the list.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use rumbo_domain::boundaries::BoundaryOptions;
+use rumbo_domain::demo;
+use rumbo_domain::secrets::{check_password_strength, hash_password, new_secret, secret_hash};
+use rumbo_server::settings::{EXAMPLE_CONFIG, Settings, sqlite_url};
+use rumbo_server::{AppState, ServerConfig};
+use rumbo_store::Store;
+use rumbo_store::model::{Actor, ListFilter, Role, UserInput};
+
+#[derive(Parser)]
+#[command(name = "rumbo", version, about = "Information system for regional migration and displacement responses")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and API.
+    Serve {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Open a demo instance: 18 countries, their admin-1 areas, flow-monitoring points, one user per role.
+    Demo {
+        /// Keep the demo in this folder (default: a temporary folder removed on exit).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Port to listen on (on 127.0.0.1).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Password of every demo user.
+        #[arg(long, env = "RUMBO_DEMO_PASSWORD", default_value = demo::DEFAULT_DEMO_PASSWORD)]
+        demo_password: String,
+        /// Use this database instead of SQLite in the data folder (it must be empty, or hold a demo).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Load data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Print a commented example configuration file.
+    DefaultConfig,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. Without --password, a random one is generated and printed.
+    Add {
+        username: String,
+        /// admin, im_officer, enumerator, caseworker, protection_focal_point, partner_reporter or viewer.
+        #[arg(long)]
+        role: String,
+        /// Full name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Countries the user works in (ISO alpha-3, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        countries: Vec<String>,
+        /// Scope the user to every country (regional staff).
+        #[arg(long)]
+        all_countries: bool,
+        /// Organisation id (partner reporters).
+        #[arg(long)]
+        organisation: Option<i64>,
+        #[arg(long, env = "RUMBO_USER_PASSWORD")]
+        password: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Set a user's password. Without --password, a random one is generated and printed.
+    Passwd {
+        username: String,
+        #[arg(long, env = "RUMBO_USER_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Issue an API token for a user and print it.
+    Token {
+        username: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load admin areas from a GeoJSON FeatureCollection, all or nothing.
+    Boundaries {
+        file: PathBuf,
+        /// Country of every feature (default: each feature's adm0_a3 property).
+        #[arg(long)]
+        country: Option<String>,
+        /// Admin level of the features.
+        #[arg(long, default_value_t = 1)]
+        level: i32,
+        /// Merge features that share a p-code into one area.
+        #[arg(long)]
+        dissolve: bool,
+        /// Update areas whose p-code exists already.
+        #[arg(long)]
+        replace: bool,
+        /// Property holding the p-code.
+        #[arg(long)]
+        code_property: Option<String>,
+        /// Property holding the name.
+        #[arg(long)]
+        name_property: Option<String>,
+        /// Property holding the parent's p-code.
+        #[arg(long)]
+        parent_property: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { settings } => serve(settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::Demo { data_dir, port, demo_password, database_url } => run_demo(data_dir, port, &demo_password, database_url).await,
+        Command::Migrate { settings } => {
+            let settings = settings.load().map_err(anyhow::Error::msg)?;
+            init_logging(&settings);
+            open_store(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User { command, settings } => user_command(command, &settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::Import { command, settings } => import_command(command, &settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::DefaultConfig => {
+            print!("{EXAMPLE_CONFIG}");
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUMBO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if settings.log_format.as_deref() == Some("json") { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Opens the configured store (creating the data folder for SQLite) and migrates it.
+async fn open_store(settings: &Settings) -> Result<Store> {
+    let url = settings.database_url().map_err(anyhow::Error::msg)?;
+    if url.starts_with("sqlite:") && settings.database_url.is_none() && settings.database_url_file.is_none() {
+        std::fs::create_dir_all(settings.data_dir()).with_context(|| format!("cannot create {}", settings.data_dir().display()))?;
+    }
+    let store = Store::connect(&url).await.with_context(|| format!("cannot open the database {}", rumbo_store::redact_url(&url)))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    init_logging(&settings);
+    let started = std::time::Instant::now();
+    let store = open_store(&settings).await?;
+    let listen = settings.listen();
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(address = %listen, engine = ?store.engine(), ready_in_ms = started.elapsed().as_millis(), "Rumbo is listening");
+    if store.count_users().await? == 0 {
+        tracing::warn!("there are no users yet: create one with `rumbo user add NAME --role admin --all-countries`");
+    }
+    let state = AppState::new(store.clone(), ServerConfig { session_hours: settings.session_hours(), secure_cookies: settings.secure_cookies() });
+    rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database_url: Option<String>) -> Result<()> {
+    check_password_strength(password).map_err(|e| anyhow::anyhow!("--demo-password {e}"))?;
+    let temp = match &data_dir {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("rumbo-demo-").tempdir()?),
+    };
+    let dir = data_dir.unwrap_or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_default());
+    std::fs::create_dir_all(&dir)?;
+    let settings = Settings {
+        data_dir: Some(dir.clone()),
+        database_url: Some(database_url.unwrap_or_else(|| sqlite_url(&dir.join("rumbo.db")))),
+        listen: Some(format!("127.0.0.1:{port}")),
+        ..Default::default()
+    };
+    init_logging(&settings);
+    let store = open_store(&settings).await?;
+    if store.count_users().await? == 0 {
+        let started = std::time::Instant::now();
+        let summary = demo::seed(&store, password).await.context("cannot fill the demo instance")?;
+        println!(
+            "Demo instance created in {:.1} s: {} countries, {} admin areas, {} sites ({} placed in their area by their coordinates), {} rounds, {} organisations.",
+            started.elapsed().as_secs_f64(),
+            summary.countries,
+            summary.admin_areas,
+            summary.sites,
+            summary.sites_located,
+            summary.rounds,
+            summary.organisations
+        );
+    } else {
+        println!("Reusing the instance in {}.", dir.display());
+    }
+    println!("Data folder: {}", dir.display());
+    println!("\n  Open http://127.0.0.1:{port}/ and sign in as one of (password: {password}):");
+    for role in Role::ALL {
+        println!("    {:<24} {}", role.as_str(), describe(*role));
+    }
+    println!("\n  API: http://127.0.0.1:{port}/api/v1/openapi.json · stop with Ctrl-C\n");
+    let listener = tokio::net::TcpListener::bind(settings.listen()).await.with_context(|| format!("cannot listen on port {port}"))?;
+    let state = AppState::new(store.clone(), ServerConfig::default());
+    rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
+    store.close().await;
+    drop(temp);
+    Ok(())
+}
+
+fn describe(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "regional administrator, every country",
+        Role::ImOfficer => "information-management officer: Colombia, Venezuela, Ecuador, Peru",
+        Role::Enumerator => "enumerator, Colombia",
+        Role::Caseworker => "protection caseworker, Colombia",
+        Role::ProtectionFocalPoint => "PSEA focal point, Colombia",
+        Role::PartnerReporter => "partner reporter (NRC), Colombia",
+        Role::Viewer => "read-only, every country",
+    }
+}
+
+fn password_or_new(password: Option<String>) -> Result<(String, bool)> {
+    match password {
+        Some(p) => {
+            check_password_strength(&p).map_err(|e| anyhow::anyhow!("password {e}"))?;
+            Ok((p, false))
+        }
+        None => Ok((new_secret("")[..20].to_string(), true)),
+    }
+}
+
+async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
+    init_logging(settings);
+    let store = open_store(settings).await?;
+    let actor = Actor::system("cli");
+    match command {
+        UserCommand::Add { username, role, name, countries, all_countries, organisation, password } => {
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
+            let (password, generated) = password_or_new(password)?;
+            let mut input = UserInput {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                organisation_id: organisation,
+                all_countries,
+                countries,
+                active: true,
+            };
+            input.normalise();
+            let user = store.save_user(&actor, None, &input, Some(&hash_password(&password))).await?;
+            println!("created user {} ({})", user.username, user.role);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List => {
+            let users = store.list_users(&ListFilter { limit: Some(100_000), ..Default::default() }).await?;
+            for u in users.items {
+                let scope = if u.all_countries { "all countries".to_string() } else { u.countries.join(",") };
+                println!("{:<24} {:<24} {:<16} {}{}", u.username, u.role, scope, u.display_name, if u.active { "" } else { " (inactive)" });
+            }
+        }
+        UserCommand::Passwd { username, password } => {
+            let id = store.user_id_by_username(&username).await.with_context(|| format!("no user named {username}"))?;
+            let (password, generated) = password_or_new(password)?;
+            store.set_password(&actor, id, &hash_password(&password)).await?;
+            println!("password of {username} changed");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Token { username, name, expires_in_days } => {
+            let id = store.user_id_by_username(&username).await.with_context(|| format!("no user named {username}"))?;
+            if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+                bail!("--expires-in-days must be between 1 and 3650");
+            }
+            let secret = new_secret("rumbo_");
+            let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
+            store.create_api_token(&actor, id, &name, &secret_hash(&secret), expires).await?;
+            println!("{secret}");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn import_command(command: ImportCommand, settings: &Settings) -> Result<()> {
+    init_logging(settings);
+    let ImportCommand::Boundaries { file, country, level, dissolve, replace, code_property, name_property, parent_property } = command;
+    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let options = BoundaryOptions {
+        level: Some(level),
+        country: country.map(|c| c.to_uppercase()),
+        code_property,
+        name_property,
+        parent_property,
+        dissolve,
+    };
+    let areas = match rumbo_domain::boundaries::read_boundaries(&text, &options) {
+        Ok(areas) => areas,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}: {}: {}", file.display(), e.field, e.message);
+            }
+            bail!("{} problem(s) in {}; nothing was imported", errors.len(), file.display());
+        }
+    };
+    let store = open_store(settings).await?;
+    match store.import_admin_areas(&Actor::system("cli"), &areas, replace).await {
+        Ok(summary) => println!("{}: {} areas created, {} updated", file.display(), summary.created, summary.updated),
+        Err(e) => bail!("{e}; nothing was imported"),
+    }
+    store.close().await;
+    Ok(())
+}

@@ -31,7 +31,7 @@ pub struct BoundaryOptions {
 }
 
 const CODE_PROPERTIES: &[&str] = &["pcode", "iso3166_2_isocodes", "ADM1_PCODE", "ADM2_PCODE", "adm1_pcode", "adm2_pcode", "shapeISO"];
-const NAME_PROPERTIES: &[&str] = &["name_en", "ADM1_EN", "ADM2_EN", "name", "shapeName", "NAME", "ADM1_ES", "ADM2_ES"];
+const NAME_PROPERTIES: &[&str] = &["name_en", "ADM1_EN", "ADM2_EN", "name", "iso3166_2_name_isocodes", "gn_name", "shapeName", "NAME", "ADM1_ES", "ADM2_ES"];
 const NAME_ES_PROPERTIES: &[&str] = &["name_es", "ADM1_ES", "ADM2_ES"];
 const NAME_PT_PROPERTIES: &[&str] = &["name_pt", "ADM1_PT", "ADM2_PT"];
 const COUNTRY_PROPERTIES: &[&str] = &["country_code", "adm0_a3", "ADM0_A3", "ISO_A3", "shapeGroup"];

@@ -1,0 +1,120 @@
+//! Rumbo's HTTP server: server-rendered pages, the JSON API (with its OpenAPI document) and
+//! sign-in. [`router`] builds the whole application; [`launch_with_listener`] serves it
+//! until a shutdown signal, so tests can bind port 0.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+pub mod settings;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rumbo_store::Store;
+use tower_http::trace::TraceLayer;
+
+pub use settings::Settings;
+
+/// The largest upload accepted (boundary files).
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+}
+
+/// The settings the running server needs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub session_hours: i64,
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { session_hours: 12, secure_cookies: false }
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> Self {
+        Self { store, config: Arc::new(config) }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .merge(pages::router())
+        .route("/healthz", get(healthz))
+        .layer(axum::middleware::from_fn(pages::render_page_errors))
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    response
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then finishes the
+/// requests under way.
+pub async fn launch_with_listener(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

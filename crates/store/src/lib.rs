@@ -22,7 +22,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, ChainCheck};
+pub use locations::ImportSummary;
 pub use error::{FieldError, Result, StoreError};
 
 /// Runs `$body` once per engine with `$pool` bound to that engine's pool and `$h` to its

@@ -1,0 +1,262 @@
+//! The UI in Spanish, Portuguese and English. Every text has its three versions on one
+//! line, so a text cannot be missing in one language.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum_extra::extract::CookieJar;
+
+pub const LANG_COOKIE: &str = "rumbo_lang";
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Es,
+    Pt,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Es, Lang::Pt, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+            Lang::Pt => "pt",
+        }
+    }
+
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Es => "Español",
+            Lang::Pt => "Português",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("en") => Some(Lang::En),
+            Some("es") => Some(Lang::Es),
+            Some("pt") => Some(Lang::Pt),
+            _ => None,
+        }
+    }
+
+    /// The language chosen with the picker (a cookie), else the browser's preference.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let jar = CookieJar::from_headers(headers);
+        if let Some(lang) = jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return lang;
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let mut best: Option<(f32, Lang)> = None;
+        for part in accept.split(',') {
+            let mut bits = part.split(';');
+            let tag = bits.next().unwrap_or_default();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::parse(tag) {
+                if best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    /// The text for `key` in this language (the key itself if unknown, so a gap shows).
+    pub fn t(self, key: &str) -> &'static str {
+        TABLE.get(key).map_or_else(|| leak_missing(key), |texts| texts[self as usize])
+    }
+}
+
+fn leak_missing(key: &str) -> &'static str {
+    tracing::warn!(key, "missing translation");
+    "?"
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
+static TABLE: LazyLock<HashMap<&'static str, [&'static str; 3]>> = LazyLock::new(|| TEXTS.iter().map(|(k, v)| (*k, *v)).collect());
+
+/// key, [English, Spanish, Portuguese]
+const TEXTS: &[(&str, [&str; 3])] = &[
+    ("app.tagline", ["Information system for migration and displacement responses", "Sistema de información para respuestas a la migración y el desplazamiento", "Sistema de informação para respostas à migração e ao deslocamento"]),
+    ("nav.home", ["Home", "Inicio", "Início"]),
+    ("nav.countries", ["Countries", "Países", "Países"]),
+    ("nav.admin_areas", ["Admin areas", "Áreas administrativas", "Áreas administrativas"]),
+    ("nav.sites", ["Sites and points", "Sitios y puntos", "Locais e pontos"]),
+    ("nav.rounds", ["Rounds", "Rondas", "Rodadas"]),
+    ("nav.map", ["Map", "Mapa", "Mapa"]),
+    ("nav.organisations", ["Organisations", "Organizaciones", "Organizações"]),
+    ("nav.users", ["Users", "Usuarios", "Usuários"]),
+    ("nav.tokens", ["API tokens", "Tokens de API", "Tokens de API"]),
+    ("nav.audit", ["Audit log", "Registro de auditoría", "Registro de auditoria"]),
+    ("nav.forms", ["Forms", "Formularios", "Formulários"]),
+    ("nav.data", ["Data", "Datos", "Dados"]),
+    ("nav.protection", ["Protection", "Protección", "Proteção"]),
+    ("nav.response", ["5W", "5W", "5W"]),
+    ("nav.coming", ["coming soon", "próximamente", "em breve"]),
+    ("nav.language", ["Language", "Idioma", "Idioma"]),
+    ("nav.sign_out", ["Sign out", "Cerrar sesión", "Sair"]),
+    ("nav.api", ["API", "API", "API"]),
+    ("login.title", ["Sign in", "Iniciar sesión", "Entrar"]),
+    ("login.username", ["Username", "Usuario", "Usuário"]),
+    ("login.password", ["Password", "Contraseña", "Senha"]),
+    ("login.submit", ["Sign in", "Entrar", "Entrar"]),
+    ("login.failed", ["Wrong username or password.", "Usuario o contraseña incorrectos.", "Usuário ou senha incorretos."]),
+    ("login.expired", ["Your session has expired. Please sign in again.", "Su sesión ha caducado. Inicie sesión de nuevo.", "Sua sessão expirou. Entre novamente."]),
+    ("home.title", ["Overview", "Resumen", "Visão geral"]),
+    ("home.welcome", ["Welcome", "Bienvenida/o", "Bem-vinda/o"]),
+    ("home.scope", ["Your countries", "Sus países", "Seus países"]),
+    ("home.all_countries", ["all countries", "todos los países", "todos os países"]),
+    ("home.role", ["Role", "Rol", "Papel"]),
+    ("common.country", ["Country", "País", "País"]),
+    ("common.all", ["All", "Todos", "Todos"]),
+    ("common.search", ["Search", "Buscar", "Buscar"]),
+    ("common.filter", ["Filter", "Filtrar", "Filtrar"]),
+    ("common.clear", ["Clear", "Limpiar", "Limpar"]),
+    ("common.new", ["New", "Nuevo", "Novo"]),
+    ("common.edit", ["Edit", "Editar", "Editar"]),
+    ("common.save", ["Save", "Guardar", "Salvar"]),
+    ("common.cancel", ["Cancel", "Cancelar", "Cancelar"]),
+    ("common.delete", ["Delete", "Eliminar", "Excluir"]),
+    ("common.confirm_delete", ["Delete this record? This cannot be undone.", "¿Eliminar este registro? No se puede deshacer.", "Excluir este registro? Não é possível desfazer."]),
+    ("common.download_csv", ["Download CSV", "Descargar CSV", "Baixar CSV"]),
+    ("common.showing", ["Showing", "Mostrando", "Mostrando"]),
+    ("common.of", ["of", "de", "de"]),
+    ("common.previous", ["Previous", "Anterior", "Anterior"]),
+    ("common.next", ["Next", "Siguiente", "Próxima"]),
+    ("common.none", ["Nothing matches these filters.", "Nada coincide con estos filtros.", "Nada corresponde a estes filtros."]),
+    ("common.saved", ["Saved.", "Guardado.", "Salvo."]),
+    ("common.deleted", ["Deleted.", "Eliminado.", "Excluído."]),
+    ("common.imported", ["Imported.", "Importado.", "Importado."]),
+    ("common.fix_errors", ["Please correct the fields marked below.", "Corrija los campos marcados abajo.", "Corrija os campos marcados abaixo."]),
+    ("common.yes", ["Yes", "Sí", "Sim"]),
+    ("common.no", ["No", "No", "Não"]),
+    ("common.name", ["Name", "Nombre", "Nome"]),
+    ("common.code", ["Code", "Código", "Código"]),
+    ("common.kind", ["Type", "Tipo", "Tipo"]),
+    ("common.status", ["Status", "Estado", "Situação"]),
+    ("common.active", ["Active", "Activo", "Ativo"]),
+    ("common.actions", ["Actions", "Acciones", "Ações"]),
+    ("common.error", ["Something went wrong", "Algo salió mal", "Algo deu errado"]),
+    ("common.back_home", ["Back to the start page", "Volver al inicio", "Voltar ao início"]),
+    ("country.code", ["ISO 3166-1 alpha-3", "ISO 3166-1 alfa-3", "ISO 3166-1 alfa-3"]),
+    ("country.iso2", ["ISO 3166-1 alpha-2", "ISO 3166-1 alfa-2", "ISO 3166-1 alfa-2"]),
+    ("country.name_en", ["Name (English)", "Nombre (inglés)", "Nome (inglês)"]),
+    ("country.name_es", ["Name (Spanish)", "Nombre (español)", "Nome (espanhol)"]),
+    ("country.name_pt", ["Name (Portuguese)", "Nombre (portugués)", "Nome (português)"]),
+    ("country.areas", ["Admin areas", "Áreas administrativas", "Áreas administrativas"]),
+    ("country.sites", ["Sites", "Sitios", "Locais"]),
+    ("country.rounds", ["Rounds", "Rondas", "Rodadas"]),
+    ("area.pcode", ["P-code", "P-code", "P-code"]),
+    ("area.level", ["Admin level", "Nivel administrativo", "Nível administrativo"]),
+    ("area.parent", ["Parent p-code", "P-code superior", "P-code superior"]),
+    ("area.geometry", ["Boundary", "Límite", "Limite"]),
+    ("area.geometry_help", ["Optional: a GeoJSON Polygon or MultiPolygon. Leave empty to keep the stored boundary.", "Opcional: un Polygon o MultiPolygon GeoJSON. Déjelo vacío para conservar el límite guardado.", "Opcional: um Polygon ou MultiPolygon GeoJSON. Deixe vazio para manter o limite salvo."]),
+    ("area.import", ["Import boundaries", "Importar límites", "Importar limites"]),
+    ("area.import_file", ["GeoJSON file", "Archivo GeoJSON", "Arquivo GeoJSON"]),
+    ("area.import_help", ["A FeatureCollection of Polygon or MultiPolygon features with a p-code and a name in their properties.", "Una FeatureCollection de Polygon o MultiPolygon con p-code y nombre en sus propiedades.", "Uma FeatureCollection de Polygon ou MultiPolygon com p-code e nome nas propriedades."]),
+    ("area.dissolve", ["Merge features that share a p-code", "Unir elementos con el mismo p-code", "Unir elementos com o mesmo p-code"]),
+    ("area.replace", ["Update areas that exist already", "Actualizar áreas existentes", "Atualizar áreas existentes"]),
+    ("area.code_property", ["Property holding the p-code (optional)", "Propiedad con el p-code (opcional)", "Propriedade com o p-code (opcional)"]),
+    ("area.name_property", ["Property holding the name (optional)", "Propiedad con el nombre (opcional)", "Propriedade com o nome (opcional)"]),
+    ("site.admin_area", ["Admin area (p-code)", "Área administrativa (p-code)", "Área administrativa (p-code)"]),
+    ("site.admin_area_help", ["Leave empty to find it from the coordinates.", "Déjelo vacío para deducirla de las coordenadas.", "Deixe vazio para deduzi-la das coordenadas."]),
+    ("site.latitude", ["Latitude", "Latitud", "Latitude"]),
+    ("site.longitude", ["Longitude", "Longitud", "Longitude"]),
+    ("site.kind.border_crossing", ["Border crossing", "Paso fronterizo", "Passagem de fronteira"]),
+    ("site.kind.bus_terminal", ["Bus terminal", "Terminal de buses", "Terminal rodoviário"]),
+    ("site.kind.airport", ["Airport", "Aeropuerto", "Aeroporto"]),
+    ("site.kind.shelter", ["Shelter", "Albergue", "Abrigo"]),
+    ("site.kind.reception_centre", ["Reception centre", "Centro de recepción", "Centro de recepção"]),
+    ("site.kind.support_space", ["Support space", "Espacio de apoyo", "Espaço de apoio"]),
+    ("site.kind.community", ["Community", "Comunidad", "Comunidade"]),
+    ("round.starts_on", ["Starts on", "Comienza el", "Começa em"]),
+    ("round.ends_on", ["Ends on", "Termina el", "Termina em"]),
+    ("round.status.planned", ["Planned", "Planificada", "Planejada"]),
+    ("round.status.open", ["Open", "Abierta", "Aberta"]),
+    ("round.status.closed", ["Closed", "Cerrada", "Fechada"]),
+    ("org.acronym", ["Acronym", "Sigla", "Sigla"]),
+    ("org.kind.un_agency", ["UN agency", "Agencia de la ONU", "Agência da ONU"]),
+    ("org.kind.ingo", ["International NGO", "ONG internacional", "ONG internacional"]),
+    ("org.kind.nngo", ["National NGO", "ONG nacional", "ONG nacional"]),
+    ("org.kind.government", ["Government", "Gobierno", "Governo"]),
+    ("org.kind.red_cross", ["Red Cross / Red Crescent", "Cruz Roja / Media Luna Roja", "Cruz Vermelha / Crescente Vermelho"]),
+    ("org.kind.other", ["Other", "Otra", "Outra"]),
+    ("user.username", ["Username", "Usuario", "Usuário"]),
+    ("user.display_name", ["Full name", "Nombre completo", "Nome completo"]),
+    ("user.role", ["Role", "Rol", "Papel"]),
+    ("user.organisation", ["Organisation", "Organización", "Organização"]),
+    ("user.all_countries", ["All countries (regional)", "Todos los países (regional)", "Todos os países (regional)"]),
+    ("user.countries", ["Countries", "Países", "Países"]),
+    ("user.password", ["Password", "Contraseña", "Senha"]),
+    ("user.password_help", ["At least 8 characters. On an existing user, leave empty to keep the password.", "Al menos 8 caracteres. En un usuario existente, déjelo vacío para conservarla.", "Pelo menos 8 caracteres. Num usuário existente, deixe vazio para mantê-la."]),
+    ("role.admin", ["Administrator", "Administrador/a", "Administrador/a"]),
+    ("role.im_officer", ["Information-management officer", "Oficial de manejo de información", "Oficial de gestão de informação"]),
+    ("role.enumerator", ["Enumerator", "Encuestador/a", "Recenseador/a"]),
+    ("role.caseworker", ["Caseworker", "Gestor/a de casos", "Gestor/a de casos"]),
+    ("role.protection_focal_point", ["Protection focal point", "Punto focal de protección", "Ponto focal de proteção"]),
+    ("role.partner_reporter", ["Partner reporter", "Reportante de socio", "Relator/a de parceiro"]),
+    ("role.viewer", ["Viewer", "Lector/a", "Leitor/a"]),
+    ("token.name", ["Token name", "Nombre del token", "Nome do token"]),
+    ("token.expires_days", ["Expires after (days, empty for never)", "Caduca tras (días, vacío para nunca)", "Expira após (dias, vazio para nunca)"]),
+    ("token.created", ["Copy this token now; it will not be shown again:", "Copie este token ahora; no se volverá a mostrar:", "Copie este token agora; ele não será mostrado de novo:"]),
+    ("token.created_at", ["Created", "Creado", "Criado"]),
+    ("token.expires_at", ["Expires", "Caduca", "Expira"]),
+    ("token.last_used", ["Last used", "Último uso", "Último uso"]),
+    ("token.revoke", ["Revoke", "Revocar", "Revogar"]),
+    ("token.never", ["never", "nunca", "nunca"]),
+    ("audit.at", ["When", "Cuándo", "Quando"]),
+    ("audit.actor", ["Who", "Quién", "Quem"]),
+    ("audit.action", ["Action", "Acción", "Ação"]),
+    ("audit.entity", ["Record", "Registro", "Registro"]),
+    ("audit.chain_ok", ["The audit chain is intact", "La cadena de auditoría está intacta", "A cadeia de auditoria está íntegra"]),
+    ("audit.chain_broken", ["The audit chain is broken at line", "La cadena de auditoría está rota en la línea", "A cadeia de auditoria está quebrada na linha"]),
+    ("map.title", ["Map", "Mapa", "Mapa"]),
+    ("map.legend_areas", ["admin-1 areas", "áreas de nivel 1", "áreas de nível 1"]),
+    ("map.legend_sites", ["sites and flow-monitoring points", "sitios y puntos de monitoreo de flujo", "locais e pontos de monitoramento de fluxo"]),
+    ("map.no_boundaries", ["No boundaries are stored for this country yet: import them on the admin areas page.", "Aún no hay límites para este país: impórtelos en la página de áreas administrativas.", "Ainda não há limites para este país: importe-os na página de áreas administrativas."]),
+    ("error.forbidden", ["You may not do this", "No tiene permiso para esto", "Você não tem permissão para isto"]),
+    ("error.not_found", ["Not found", "No encontrado", "Não encontrado"]),
+    ("error.csrf", ["This form has expired or was sent from another site. Reload the page and try again.", "Este formulario caducó o se envió desde otro sitio. Recargue la página e inténtelo de nuevo.", "Este formulário expirou ou foi enviado de outro site. Recarregue a página e tente novamente."]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_is_translated_and_keys_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, texts) in TEXTS {
+            assert!(seen.insert(key), "duplicate key {key}");
+            assert!(texts.iter().all(|t| !t.trim().is_empty()), "{key} has an empty translation");
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_the_preferred_supported_language() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, "fr-FR,pt-BR;q=0.8,es;q=0.9".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::Es);
+        h.insert(header::COOKIE, "rumbo_lang=pt".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::Pt);
+        assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::En);
+    }
+}
