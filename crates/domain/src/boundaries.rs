@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use geo::{Contains, Geometry, Point};
+use geo::{Contains, Distance, Euclidean, Geometry, MultiPolygon, Point};
 use geojson::{GeoJson, Value};
 use rumbo_store::FieldError;
 use rumbo_store::model::{AdminAreaInput, AreaShape};
@@ -174,9 +174,14 @@ pub fn check_geometry(text: &str) -> Result<(), String> {
     }
 }
 
+/// How far (in degrees, about 20 km) a point may lie outside every boundary and still be
+/// placed in the nearest area: coarse boundaries cut corners at rivers and coasts, where
+/// border crossings and ports stand.
+pub const NEAREST_AREA_TOLERANCE: f64 = 0.2;
+
 /// The areas of one level, ready to answer "which area is this point in?".
 pub struct AreaIndex {
-    areas: Vec<(String, Geometry<f64>)>,
+    areas: Vec<(String, MultiPolygon<f64>)>,
 }
 
 impl AreaIndex {
@@ -186,16 +191,30 @@ impl AreaIndex {
             .filter_map(|s| {
                 let g: geojson::Geometry = s.geometry.parse().ok()?;
                 let g: Geometry<f64> = g.try_into().ok()?;
+                let g = match g {
+                    Geometry::Polygon(p) => MultiPolygon(vec![p]),
+                    Geometry::MultiPolygon(mp) => mp,
+                    _ => return None,
+                };
                 Some((s.pcode.clone(), g))
             })
             .collect();
         Self { areas }
     }
 
-    /// The p-code of the area containing the point (longitude, latitude).
+    /// The p-code of the area containing the point (longitude, latitude), or else of the
+    /// nearest area within [`NEAREST_AREA_TOLERANCE`].
     pub fn locate(&self, longitude: f64, latitude: f64) -> Option<&str> {
         let point = Point::new(longitude, latitude);
-        self.areas.iter().find(|(_, g)| g.contains(&point)).map(|(code, _)| code.as_str())
+        if let Some((code, _)) = self.areas.iter().find(|(_, g)| g.contains(&point)) {
+            return Some(code);
+        }
+        self.areas
+            .iter()
+            .map(|(code, g)| (code, Euclidean.distance(&point, g)))
+            .filter(|(_, d)| *d <= NEAREST_AREA_TOLERANCE)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(code, _)| code.as_str())
     }
 }
 
@@ -260,5 +279,7 @@ mod tests {
         assert_eq!(index.locate(1.0, 1.0), Some("XX-A"));
         assert_eq!(index.locate(3.0, 1.0), Some("XX-B"));
         assert_eq!(index.locate(9.0, 9.0), None);
+        // Just outside the coarse boundary: the nearest area.
+        assert_eq!(index.locate(4.1, 1.0), Some("XX-B"));
     }
 }

@@ -14,6 +14,8 @@ mod audit;
 mod engine;
 mod locations;
 mod people;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;
