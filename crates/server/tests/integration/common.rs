@@ -1,0 +1,149 @@
+//! A running server on a fresh store, with a small fixture of countries, areas and users.
+
+#![allow(dead_code)]
+
+use reqwest::redirect::Policy;
+use rumbo_domain::secrets::hash_password;
+use rumbo_server::{AppState, ServerConfig};
+use rumbo_store::model::{Actor, AdminAreaInput, CountryInput, Role, SiteInput, SiteKind, UserInput};
+use rumbo_store::testing::TestDb;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct-horse-1";
+
+/// A square around Cúcuta (lon -73..-72, lat 7..8.5) and one around Lima.
+pub const NSA: &str = r#"{"type":"Polygon","coordinates":[[[-73,7],[-72,7],[-72,8.5],[-73,8.5],[-73,7]]]}"#;
+pub const LIM: &str = r#"{"type":"Polygon","coordinates":[[[-77.5,-12.5],[-76.5,-12.5],[-76.5,-11.5],[-77.5,-11.5],[-77.5,-12.5]]]}"#;
+
+pub struct TestServer {
+    pub base: String,
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestServer {
+    /// Serves an empty store on a free port.
+    pub async fn start(db: TestDb) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = AppState::new(db.store.clone(), ServerConfig::default());
+        tokio::spawn(rumbo_server::launch_with_listener(state, listener, async {
+            let _ = stopped.await;
+        }));
+        TestServer { base, db, stop: Some(stop) }
+    }
+
+    /// Serves a store holding Colombia and Peru, one admin-1 area each, a site in Peru, and
+    /// the users `admin` (regional), `im_col` (IM officer, Colombia), `admin_col` (admin,
+    /// Colombia), `enumerator` (Colombia) and `viewer` (regional).
+    pub async fn with_fixture(db: TestDb) -> TestServer {
+        let actor = Actor::system("test");
+        for (code, iso2, name) in [("COL", "CO", "Colombia"), ("PER", "PE", "Peru")] {
+            db.upsert_country(&actor, &CountryInput { code: code.into(), iso2: iso2.into(), name_en: name.into(), name_es: name.into(), name_pt: name.into() })
+                .await
+                .unwrap();
+        }
+        for (country, pcode, name, geometry) in [("COL", "CO-NSA", "Norte de Santander", NSA), ("PER", "PE-LIM", "Lima", LIM)] {
+            let mut a = AdminAreaInput { country_code: country.into(), pcode: pcode.into(), level: 1, name_en: name.into(), geometry: Some(geometry.into()), ..Default::default() };
+            a.normalise();
+            db.create_admin_area(&actor, &a).await.unwrap();
+        }
+        db.create_site(&actor, &SiteInput {
+            country_code: "PER".into(),
+            code: "PER-FMP-001".into(),
+            name: "Terminal Plaza Norte".into(),
+            kind: SiteKind::BusTerminal,
+            latitude: -12.0,
+            longitude: -77.06,
+            admin_area_pcode: Some("PE-LIM".into()),
+            active: true,
+        })
+        .await
+        .unwrap();
+        let hash = hash_password(PASSWORD);
+        for (username, role, all, countries) in [
+            ("admin", Role::Admin, true, vec![]),
+            ("im_col", Role::ImOfficer, false, vec!["COL".to_string()]),
+            ("admin_col", Role::Admin, false, vec!["COL".to_string()]),
+            ("enumerator", Role::Enumerator, false, vec!["COL".to_string()]),
+            ("viewer", Role::Viewer, true, vec![]),
+        ] {
+            db.save_user(&actor, None, &UserInput {
+                username: username.into(),
+                display_name: format!("Test {username}"),
+                role,
+                organisation_id: None,
+                all_countries: all,
+                countries,
+                active: true,
+            }, Some(&hash))
+            .await
+            .unwrap();
+        }
+        TestServer::start(db).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A bearer token for a fixture user.
+    pub async fn token(&self, username: &str) -> String {
+        let r = client().post(self.url("/api/v1/auth/token")).json(&json!({ "username": username, "password": PASSWORD })).send().await.unwrap();
+        assert_eq!(r.status(), 201, "token for {username}");
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    /// A browser-like client signed in as `username`, and the CSRF token of its session.
+    pub async fn signed_in(&self, username: &str) -> (reqwest::Client, String) {
+        let c = client();
+        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let r = c
+            .post(self.url("/login"))
+            .form(&[("csrf", csrf_of(&page).as_str()), ("username", username), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "sign-in of {username}");
+        let home = c.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        let csrf = csrf_of(&home);
+        (c, csrf)
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects (so tests see them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).expect("the page has a CSRF field");
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Declares one test per engine, each given a running [`TestServer`] with the fixture.
+#[macro_export]
+macro_rules! server_tests {
+    ($(async fn $name:ident($s:ident: TestServer) $body:block)+) => {
+        rumbo_store::engine_tests! {
+            $(
+                async fn $name(db: TestDb) {
+                    let $s = $crate::common::TestServer::with_fixture(db).await;
+                    $body
+                }
+            )+
+        }
+    };
+}

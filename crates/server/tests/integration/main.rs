@@ -1,0 +1,8 @@
+//! Integration tests: the server on a real port, driven as a client would, on SQLite and on
+//! PostgreSQL; and a browser test in headless Chromium.
+
+mod common;
+
+mod api;
+mod browser;
+mod pages;
