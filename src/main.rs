@@ -145,7 +145,9 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { settings } => serve(settings.load().map_err(anyhow::Error::msg)?).await,
-        Command::Demo { data_dir, port, demo_password, database_url } => run_demo(data_dir, port, &demo_password, database_url).await,
+        Command::Demo { data_dir, port, demo_password, database_url } => {
+            run_demo(data_dir, port, &demo_password, database_url).await
+        }
         Command::Migrate { settings } => {
             let settings = settings.load().map_err(anyhow::Error::msg)?;
             init_logging(&settings);
@@ -153,8 +155,12 @@ async fn main() -> Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::User { command, settings } => user_command(command, &settings.load().map_err(anyhow::Error::msg)?).await,
-        Command::Import { command, settings } => import_command(command, &settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::User { command, settings } => {
+            user_command(command, &settings.load().map_err(anyhow::Error::msg)?).await
+        }
+        Command::Import { command, settings } => {
+            import_command(command, &settings.load().map_err(anyhow::Error::msg)?).await
+        }
         Command::DefaultConfig => {
             print!("{EXAMPLE_CONFIG}");
             Ok(())
@@ -173,9 +179,12 @@ fn init_logging(settings: &Settings) {
 async fn open_store(settings: &Settings) -> Result<Store> {
     let url = settings.database_url().map_err(anyhow::Error::msg)?;
     if url.starts_with("sqlite:") && settings.database_url.is_none() && settings.database_url_file.is_none() {
-        std::fs::create_dir_all(settings.data_dir()).with_context(|| format!("cannot create {}", settings.data_dir().display()))?;
+        std::fs::create_dir_all(settings.data_dir())
+            .with_context(|| format!("cannot create {}", settings.data_dir().display()))?;
     }
-    let store = Store::connect(&url).await.with_context(|| format!("cannot open the database {}", rumbo_store::redact_url(&url)))?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", rumbo_store::redact_url(&url)))?;
     store.migrate().await.context("cannot migrate the database")?;
     Ok(store)
 }
@@ -185,12 +194,16 @@ async fn serve(settings: Settings) -> Result<()> {
     let started = std::time::Instant::now();
     let store = open_store(&settings).await?;
     let listen = settings.listen();
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listen, engine = ?store.engine(), ready_in_ms = started.elapsed().as_millis(), "Rumbo is listening");
     if store.count_users().await? == 0 {
         tracing::warn!("there are no users yet: create one with `rumbo user add NAME --role admin --all-countries`");
     }
-    let state = AppState::new(store.clone(), ServerConfig { session_hours: settings.session_hours(), secure_cookies: settings.secure_cookies() });
+    let state = AppState::new(
+        store.clone(),
+        ServerConfig { session_hours: settings.session_hours(), secure_cookies: settings.secure_cookies() },
+    );
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
     Ok(())
@@ -234,7 +247,9 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         println!("    {:<24} {}", role.as_str(), describe(*role));
     }
     println!("\n  API: http://127.0.0.1:{port}/api/v1/openapi.json · stop with Ctrl-C\n");
-    let listener = tokio::net::TcpListener::bind(settings.listen()).await.with_context(|| format!("cannot listen on port {port}"))?;
+    let listener = tokio::net::TcpListener::bind(settings.listen())
+        .await
+        .with_context(|| format!("cannot listen on port {port}"))?;
     let state = AppState::new(store.clone(), ServerConfig::default());
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
@@ -292,7 +307,14 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
             let users = store.list_users(&ListFilter { limit: Some(100_000), ..Default::default() }).await?;
             for u in users.items {
                 let scope = if u.all_countries { "all countries".to_string() } else { u.countries.join(",") };
-                println!("{:<24} {:<24} {:<16} {}{}", u.username, u.role, scope, u.display_name, if u.active { "" } else { " (inactive)" });
+                println!(
+                    "{:<24} {:<24} {:<16} {}{}",
+                    u.username,
+                    u.role,
+                    scope,
+                    u.display_name,
+                    if u.active { "" } else { " (inactive)" }
+                );
             }
         }
         UserCommand::Passwd { username, password } => {
@@ -321,7 +343,16 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
 
 async fn import_command(command: ImportCommand, settings: &Settings) -> Result<()> {
     init_logging(settings);
-    let ImportCommand::Boundaries { file, country, level, dissolve, replace, code_property, name_property, parent_property } = command;
+    let ImportCommand::Boundaries {
+        file,
+        country,
+        level,
+        dissolve,
+        replace,
+        code_property,
+        name_property,
+        parent_property,
+    } = command;
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let options = BoundaryOptions {
         level: Some(level),

@@ -30,8 +30,20 @@ pub struct BoundaryOptions {
     pub dissolve: bool,
 }
 
-const CODE_PROPERTIES: &[&str] = &["pcode", "iso3166_2_isocodes", "ADM1_PCODE", "ADM2_PCODE", "adm1_pcode", "adm2_pcode", "shapeISO"];
-const NAME_PROPERTIES: &[&str] = &["name_en", "ADM1_EN", "ADM2_EN", "name", "iso3166_2_name_isocodes", "gn_name", "shapeName", "NAME", "ADM1_ES", "ADM2_ES"];
+const CODE_PROPERTIES: &[&str] =
+    &["pcode", "iso3166_2_isocodes", "ADM1_PCODE", "ADM2_PCODE", "adm1_pcode", "adm2_pcode", "shapeISO"];
+const NAME_PROPERTIES: &[&str] = &[
+    "name_en",
+    "ADM1_EN",
+    "ADM2_EN",
+    "name",
+    "iso3166_2_name_isocodes",
+    "gn_name",
+    "shapeName",
+    "NAME",
+    "ADM1_ES",
+    "ADM2_ES",
+];
 const NAME_ES_PROPERTIES: &[&str] = &["name_es", "ADM1_ES", "ADM2_ES"];
 const NAME_PT_PROPERTIES: &[&str] = &["name_pt", "ADM1_PT", "ADM2_PT"];
 const COUNTRY_PROPERTIES: &[&str] = &["country_code", "adm0_a3", "ADM0_A3", "ISO_A3", "shapeGroup"];
@@ -39,9 +51,8 @@ const PARENT_PROPERTIES: &[&str] = &["parent_pcode", "ADM1_PCODE", "adm1_pcode"]
 
 /// Reads admin areas from GeoJSON text. Every problem is reported, each naming its feature.
 pub fn read_boundaries(text: &str, options: &BoundaryOptions) -> Result<Vec<AdminAreaInput>, Vec<FieldError>> {
-    let geojson: GeoJson = text
-        .parse()
-        .map_err(|e| vec![FieldError::new("file", format!("is not valid GeoJSON: {e}"))])?;
+    let geojson: GeoJson =
+        text.parse().map_err(|e| vec![FieldError::new("file", format!("is not valid GeoJSON: {e}"))])?;
     let GeoJson::FeatureCollection(collection) = geojson else {
         return Err(vec![FieldError::new("file", "must be a GeoJSON FeatureCollection")]);
     };
@@ -57,11 +68,13 @@ pub fn read_boundaries(text: &str, options: &BoundaryOptions) -> Result<Vec<Admi
         let at = |what: &str| format!("features[{i}].{what}");
         let prop = |names: &[&str], explicit: &Option<String>| -> Option<String> {
             let props = feature.properties.as_ref()?;
-            let pick = |name: &str| props.get(name).and_then(|v| match v {
-                serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
+            let pick = |name: &str| {
+                props.get(name).and_then(|v| match v {
+                    serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+            };
             match explicit {
                 Some(name) => pick(name),
                 None => names.iter().find_map(|n| pick(n)),
@@ -78,7 +91,10 @@ pub fn read_boundaries(text: &str, options: &BoundaryOptions) -> Result<Vec<Admi
         };
         let country = options.country.clone().or_else(|| prop(COUNTRY_PROPERTIES, &None)).map(|c| c.to_uppercase());
         let Some(country) = country else {
-            errors.push(FieldError::new(at("properties"), format!("area {code} has no country (give the country, or an adm0_a3 property)")));
+            errors.push(FieldError::new(
+                at("properties"),
+                format!("area {code} has no country (give the country, or an adm0_a3 property)"),
+            ));
             continue;
         };
         let parent = if level > 1 { prop(PARENT_PROPERTIES, &options.parent_property) } else { None };
@@ -244,20 +260,31 @@ mod tests {
         let errors = read_boundaries(&dup, &BoundaryOptions::default()).unwrap_err();
         assert!(errors[0].message.contains("XX-A is used again"), "{errors:?}");
         assert_eq!(errors[0].field, "features[1].properties");
-        let merged = read_boundaries(&dup, &BoundaryOptions { dissolve: true, ..Default::default() }).expect("dissolved");
+        let merged =
+            read_boundaries(&dup, &BoundaryOptions { dissolve: true, ..Default::default() }).expect("dissolved");
         assert_eq!(merged.len(), 1);
         assert!(merged[0].geometry.as_deref().unwrap().contains("MultiPolygon"));
     }
 
     #[test]
     fn malformed_files_get_clear_errors() {
-        assert!(read_boundaries("{not json", &BoundaryOptions::default()).unwrap_err()[0].message.contains("not valid GeoJSON"));
+        assert!(
+            read_boundaries("{not json", &BoundaryOptions::default()).unwrap_err()[0]
+                .message
+                .contains("not valid GeoJSON")
+        );
         let point = r#"{"type":"Point","coordinates":[1,2]}"#;
-        assert!(read_boundaries(point, &BoundaryOptions::default()).unwrap_err()[0].message.contains("FeatureCollection"));
+        assert!(
+            read_boundaries(point, &BoundaryOptions::default()).unwrap_err()[0].message.contains("FeatureCollection")
+        );
         let no_code = TWO.replace("\"pcode\":\"XX-A\",", "");
         assert!(read_boundaries(&no_code, &BoundaryOptions::default()).unwrap_err()[0].message.contains("no p-code"));
         let bad_coord = TWO.replace("[[[0,0],", "[[[0,500],");
-        assert!(read_boundaries(&bad_coord, &BoundaryOptions::default()).unwrap_err()[0].message.contains("not a longitude/latitude"));
+        assert!(
+            read_boundaries(&bad_coord, &BoundaryOptions::default()).unwrap_err()[0]
+                .message
+                .contains("not a longitude/latitude")
+        );
     }
 
     #[test]

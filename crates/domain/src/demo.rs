@@ -3,7 +3,8 @@
 
 use chrono::NaiveDate;
 use rumbo_store::model::{
-    Actor, CountryInput, OrganisationInput, OrganisationKind, Role, RoundInput, RoundStatus, SiteInput, SiteKind, UserInput,
+    Actor, CountryInput, OrganisationInput, OrganisationKind, Role, RoundInput, RoundStatus, SiteInput, SiteKind,
+    UserInput,
 };
 use rumbo_store::{Store, StoreError};
 
@@ -38,7 +39,9 @@ pub const COUNTRIES: &[(&str, &str, &str, &str, &str)] = &[
     ("VEN", "VE", "Venezuela", "Venezuela", "Venezuela"),
 ];
 
-use SiteKind::{Airport as AIR, BorderCrossing as BC, BusTerminal as BUS, ReceptionCentre as RC, Shelter as SH, SupportSpace as SS};
+use SiteKind::{
+    Airport as AIR, BorderCrossing as BC, BusTerminal as BUS, ReceptionCentre as RC, Shelter as SH, SupportSpace as SS,
+};
 
 /// Flow-monitoring points and sites named in public response documents, with their
 /// approximate coordinates (latitude, longitude; WGS84).
@@ -152,19 +155,23 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
     let mut summary = DemoSummary::default();
     for (code, iso2, en, es, pt) in COUNTRIES {
         store
-            .upsert_country(&actor, &CountryInput {
-                code: (*code).into(),
-                iso2: (*iso2).into(),
-                name_en: (*en).into(),
-                name_es: (*es).into(),
-                name_pt: (*pt).into(),
-            })
+            .upsert_country(
+                &actor,
+                &CountryInput {
+                    code: (*code).into(),
+                    iso2: (*iso2).into(),
+                    name_en: (*en).into(),
+                    name_es: (*es).into(),
+                    name_pt: (*pt).into(),
+                },
+            )
             .await?;
         summary.countries += 1;
     }
 
-    let areas = read_boundaries(ADMIN1_GEOJSON, &BoundaryOptions { level: Some(1), dissolve: true, ..Default::default() })
-        .map_err(StoreError::Invalid)?;
+    let areas =
+        read_boundaries(ADMIN1_GEOJSON, &BoundaryOptions { level: Some(1), dissolve: true, ..Default::default() })
+            .map_err(StoreError::Invalid)?;
     summary.admin_areas = store.import_admin_areas(&actor, &areas, false).await?.created;
 
     let mut counters = std::collections::HashMap::<&str, usize>::new();
@@ -178,16 +185,19 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
         let admin_area_pcode = index_by_country[country].locate(*lon, *lat).map(str::to_string);
         summary.sites_located += usize::from(admin_area_pcode.is_some());
         store
-            .create_site(&actor, &SiteInput {
-                country_code: (*country).into(),
-                code: format!("{country}-FMP-{n:03}"),
-                name: (*name).into(),
-                kind: *kind,
-                latitude: *lat,
-                longitude: *lon,
-                admin_area_pcode,
-                active: true,
-            })
+            .create_site(
+                &actor,
+                &SiteInput {
+                    country_code: (*country).into(),
+                    code: format!("{country}-FMP-{n:03}"),
+                    name: (*name).into(),
+                    kind: *kind,
+                    latitude: *lat,
+                    longitude: *lon,
+                    admin_area_pcode,
+                    active: true,
+                },
+            )
             .await?;
         summary.sites += 1;
     }
@@ -200,7 +210,16 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
             ("Ronda 3 – 2026", date(2026, 10, 1), date(2026, 12, 15), RoundStatus::Open),
         ] {
             store
-                .create_round(&actor, &RoundInput { country_code: (*code).into(), name: name.into(), starts_on: start, ends_on: end, status })
+                .create_round(
+                    &actor,
+                    &RoundInput {
+                        country_code: (*code).into(),
+                        name: name.into(),
+                        starts_on: start,
+                        ends_on: end,
+                        status,
+                    },
+                )
                 .await?;
             summary.rounds += 1;
         }
@@ -209,7 +228,11 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
     let mut partner = None;
     for (name, acronym, kind) in ORGANISATIONS {
         let org = store
-            .save_organisation(&actor, None, &OrganisationInput { name: (*name).into(), acronym: (*acronym).into(), kind: *kind })
+            .save_organisation(
+                &actor,
+                None,
+                &OrganisationInput { name: (*name).into(), acronym: (*acronym).into(), kind: *kind },
+            )
             .await?;
         if *acronym == "NRC" {
             partner = Some(org.id);
@@ -220,7 +243,9 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
     let hash = hash_password(password);
     let andean = ["COL", "VEN", "ECU", "PER"].map(String::from).to_vec();
     let colombia = vec!["COL".to_string()];
-    let users: [(Role, &str, bool, Vec<String>, Option<i64>); 7] = [
+    // role, full name, every country, countries, organisation
+    type DemoUser<'a> = (Role, &'a str, bool, Vec<String>, Option<i64>);
+    let users: [DemoUser; 7] = [
         (Role::Admin, "Regional administrator", true, vec![], None),
         (Role::ImOfficer, "Information-management officer (Andean countries)", false, andean, None),
         (Role::Enumerator, "Enumerator, Cúcuta", false, colombia.clone(), None),

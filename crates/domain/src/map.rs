@@ -54,7 +54,7 @@ impl Projection {
 
 /// Draws the areas (names in `lang`) and the sites that fall within the map, `width` pixels wide.
 pub fn draw(shapes: &[AreaShape], sites: &[Site], lang: &str, width: f64) -> Map {
-    let parsed: Vec<(&AreaShape, Vec<Vec<Vec<Vec<f64>>>>)> = shapes
+    let parsed: Vec<(&AreaShape, Vec<geojson::PolygonType>)> = shapes
         .iter()
         .filter_map(|s| {
             let g: geojson::Geometry = s.geometry.parse().ok()?;
@@ -83,7 +83,7 @@ pub fn draw(shapes: &[AreaShape], sites: &[Site], lang: &str, width: f64) -> Map
     }
     let (min_lon, max_lon) = min_max(&lons);
     let (min_lat, max_lat) = min_max(&lats);
-    let kx = ((min_lat + max_lat) / 2.0).to_radians().cos().max(0.2);
+    let kx = f64::midpoint(min_lat, max_lat).to_radians().cos().max(0.2);
     let margin = 10.0;
     let span_x = ((max_lon - min_lon) * kx).max(1e-6);
     let span_y = (max_lat - min_lat).max(1e-6);
@@ -124,7 +124,13 @@ pub fn draw(shapes: &[AreaShape], sites: &[Site], lang: &str, width: f64) -> Map
         .iter()
         .map(|s| {
             let (x, y) = proj.xy(s.longitude, s.latitude);
-            MapPoint { code: s.code.clone(), name: s.name.clone(), kind: s.kind.as_str().to_string(), x: round1(x), y: round1(y) }
+            MapPoint {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                kind: s.kind.as_str().to_string(),
+                x: round1(x),
+                y: round1(y),
+            }
         })
         .filter(|p| p.x >= 0.0 && p.x <= width && p.y >= 0.0 && p.y <= height)
         .collect();

@@ -47,7 +47,13 @@ impl Permission {
 
     /// Whether the permission is tied to one country (and so checked against the user's scope).
     pub fn is_country_scoped(self) -> bool {
-        matches!(self, Permission::ViewReference | Permission::EditLocations | Permission::EditRounds | Permission::ImportBoundaries)
+        matches!(
+            self,
+            Permission::ViewReference
+                | Permission::EditLocations
+                | Permission::EditRounds
+                | Permission::ImportBoundaries
+        )
     }
 }
 

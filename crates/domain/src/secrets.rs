@@ -1,8 +1,8 @@
 //! Passwords (argon2id) and random secrets (session and API tokens, stored only as SHA-256).
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
 /// The shortest password accepted.

@@ -14,8 +14,9 @@ use rumbo_domain::boundaries::BoundaryOptions;
 use rumbo_domain::permissions::Permission;
 use rumbo_domain::secrets::verify_password;
 use rumbo_store::model::{
-    AdminArea, AdminAreaInput, ApiToken, AuditRecord, Country, CountryInput, ListFilter, Organisation, OrganisationInput,
-    OrganisationKind, Page, Role, Round, RoundInput, RoundStatus, Site, SiteInput, SiteKind, User, UserInput,
+    AdminArea, AdminAreaInput, ApiToken, AuditRecord, Country, CountryInput, ListFilter, Organisation,
+    OrganisationInput, OrganisationKind, Page, Role, Round, RoundInput, RoundStatus, Site, SiteInput, SiteKind, User,
+    UserInput,
 };
 use rumbo_store::{ChainCheck, FieldError, ImportSummary};
 use serde::Deserialize;
@@ -36,7 +37,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/countries/{code}", get(get_country).put(put_country))
         .route("/api/v1/countries/{code}/map.svg", get(country_map))
         .route("/api/v1/admin-areas", get(list_admin_areas).post(create_admin_area))
-        .route("/api/v1/admin-areas/import", post(import_admin_areas).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_UPLOAD)))
+        .route(
+            "/api/v1/admin-areas/import",
+            post(import_admin_areas).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_UPLOAD)),
+        )
         .route("/api/v1/admin-areas/{id}", get(get_admin_area).put(update_admin_area).delete(delete_admin_area))
         .route("/api/v1/admin-areas/{id}/geometry", get(get_admin_area_geometry))
         .route("/api/v1/sites", get(list_sites).post(create_site))
@@ -82,7 +86,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -114,16 +121,27 @@ pub struct TokenResponse {
 /// Exchange a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", security(()), request_body = TokenRequest,
     responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody)))]
-async fn issue_token(State(state): State<AppState>, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<impl IntoResponse> {
+async fn issue_token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<impl IntoResponse> {
     let credentials = state.store.user_credentials(&req.username).await?;
     let user = match credentials {
         Some((user, hash)) if user.active && verify_password(&req.password, &hash) => user,
         _ => return Err(ApiError::BadCredentials),
     };
     let caller = Caller { user, csrf: None };
-    let (token, secret) =
-        ops::create_token(&state.store, &caller, req.name.as_deref().unwrap_or("api"), Some(req.expires_in_days.unwrap_or(30))).await?;
-    Ok((StatusCode::CREATED, Json(TokenResponse { token: secret, token_type: "Bearer", expires_at: token.expires_at, user: caller.user })))
+    let (token, secret) = ops::create_token(
+        &state.store,
+        &caller,
+        req.name.as_deref().unwrap_or("api"),
+        Some(req.expires_in_days.unwrap_or(30)),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenResponse { token: secret, token_type: "Bearer", expires_at: token.expires_at, user: caller.user }),
+    ))
 }
 
 /// The caller's own account.
@@ -140,7 +158,11 @@ async fn list_countries(State(state): State<AppState>, ApiCaller(caller): ApiCal
 
 #[utoipa::path(get, path = "/api/v1/countries/{code}", tag = "locations", params(("code" = String, Path, description = "ISO 3166-1 alpha-3")),
     responses((status = 200, body = Country), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_country(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(code): ApiPath<String>) -> ApiResult<Json<Country>> {
+async fn get_country(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<Country>> {
     Ok(Json(ops::country(&state.store, &caller, &code).await?))
 }
 
@@ -184,14 +206,22 @@ async fn country_map(
 
 /// Admin areas, filtered by `country`, `level` and free text `q`.
 #[utoipa::path(get, path = "/api/v1/admin-areas", tag = "locations", params(ListFilter), responses((status = 200, body = Page<AdminArea>)))]
-async fn list_admin_areas(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiQuery(f): ApiQuery<ListFilter>) -> ApiResult<Json<Page<AdminArea>>> {
+async fn list_admin_areas(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(f): ApiQuery<ListFilter>,
+) -> ApiResult<Json<Page<AdminArea>>> {
     let f = ops::scoped(&caller, f)?;
     Ok(Json(state.store.list_admin_areas(&f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin-areas", tag = "locations", request_body = AdminAreaInput,
     responses((status = 201, body = AdminArea), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_admin_area(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<AdminAreaInput>) -> ApiResult<impl IntoResponse> {
+async fn create_admin_area(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<AdminAreaInput>,
+) -> ApiResult<impl IntoResponse> {
     Ok((StatusCode::CREATED, Json(ops::create_admin_area(&state.store, &caller, input).await?)))
 }
 
@@ -250,16 +280,25 @@ async fn import_admin_areas(
 
 #[utoipa::path(get, path = "/api/v1/admin-areas/{id}", tag = "locations", params(("id" = i64, Path)),
     responses((status = 200, body = AdminArea), (status = 404, body = ErrorBody)))]
-async fn get_admin_area(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<AdminArea>> {
+async fn get_admin_area(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<AdminArea>> {
     Ok(Json(ops::admin_area(&state.store, &caller, id).await?))
 }
 
 /// The area's boundary as a GeoJSON geometry (404 when it has none).
 #[utoipa::path(get, path = "/api/v1/admin-areas/{id}/geometry", tag = "locations", params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/geo+json", body = String), (status = 404, body = ErrorBody)))]
-async fn get_admin_area_geometry(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<impl IntoResponse> {
+async fn get_admin_area_geometry(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<impl IntoResponse> {
     ops::admin_area(&state.store, &caller, id).await?;
-    let geometry = state.store.area_geometry(id).await?.ok_or_else(|| ApiError::NotFound("boundary of this area".into()))?;
+    let geometry =
+        state.store.area_geometry(id).await?.ok_or_else(|| ApiError::NotFound("boundary of this area".into()))?;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], geometry))
 }
 
@@ -276,7 +315,11 @@ async fn update_admin_area(
 
 #[utoipa::path(delete, path = "/api/v1/admin-areas/{id}", tag = "locations", params(("id" = i64, Path)),
     responses((status = 204), (status = 409, body = ErrorBody)))]
-async fn delete_admin_area(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn delete_admin_area(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     ops::delete_admin_area(&state.store, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -285,7 +328,11 @@ async fn delete_admin_area(State(state): State<AppState>, ApiCaller(caller): Api
 
 /// Sites and flow-monitoring points, filtered by `country`, `kind` and `q`.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "locations", params(ListFilter), responses((status = 200, body = Page<Site>)))]
-async fn list_sites(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiQuery(f): ApiQuery<ListFilter>) -> ApiResult<Json<Page<Site>>> {
+async fn list_sites(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(f): ApiQuery<ListFilter>,
+) -> ApiResult<Json<Page<Site>>> {
     let f = ops::scoped(&caller, f)?;
     Ok(Json(state.store.list_sites(&f).await?))
 }
@@ -293,23 +340,40 @@ async fn list_sites(State(state): State<AppState>, ApiCaller(caller): ApiCaller,
 /// Create a site; without `admin_area_pcode` its area is found from the coordinates.
 #[utoipa::path(post, path = "/api/v1/sites", tag = "locations", request_body = SiteInput,
     responses((status = 201, body = Site), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_site(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<SiteInput>) -> ApiResult<impl IntoResponse> {
+async fn create_site(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<SiteInput>,
+) -> ApiResult<impl IntoResponse> {
     Ok((StatusCode::CREATED, Json(ops::create_site(&state.store, &caller, input).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "locations", params(("id" = i64, Path)), responses((status = 200, body = Site), (status = 404, body = ErrorBody)))]
-async fn get_site(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Site>> {
+async fn get_site(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Site>> {
     Ok(Json(ops::site(&state.store, &caller, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/sites/{id}", tag = "locations", params(("id" = i64, Path)), request_body = SiteInput,
     responses((status = 200, body = Site), (status = 422, body = ErrorBody)))]
-async fn update_site(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<SiteInput>) -> ApiResult<Json<Site>> {
+async fn update_site(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<SiteInput>,
+) -> ApiResult<Json<Site>> {
     Ok(Json(ops::update_site(&state.store, &caller, id, input).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sites/{id}", tag = "locations", params(("id" = i64, Path)), responses((status = 204)))]
-async fn delete_site(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn delete_site(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     ops::delete_site(&state.store, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -318,29 +382,50 @@ async fn delete_site(State(state): State<AppState>, ApiCaller(caller): ApiCaller
 
 /// Rounds, filtered by `country`, status (`kind`) and `q`.
 #[utoipa::path(get, path = "/api/v1/rounds", tag = "locations", params(ListFilter), responses((status = 200, body = Page<Round>)))]
-async fn list_rounds(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiQuery(f): ApiQuery<ListFilter>) -> ApiResult<Json<Page<Round>>> {
+async fn list_rounds(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(f): ApiQuery<ListFilter>,
+) -> ApiResult<Json<Page<Round>>> {
     let f = ops::scoped(&caller, f)?;
     Ok(Json(state.store.list_rounds(&f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/rounds", tag = "locations", request_body = RoundInput,
     responses((status = 201, body = Round), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_round(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<RoundInput>) -> ApiResult<impl IntoResponse> {
+async fn create_round(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<RoundInput>,
+) -> ApiResult<impl IntoResponse> {
     Ok((StatusCode::CREATED, Json(ops::create_round(&state.store, &caller, input).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/rounds/{id}", tag = "locations", params(("id" = i64, Path)), responses((status = 200, body = Round)))]
-async fn get_round(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Round>> {
+async fn get_round(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Round>> {
     Ok(Json(ops::round(&state.store, &caller, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/rounds/{id}", tag = "locations", params(("id" = i64, Path)), request_body = RoundInput, responses((status = 200, body = Round)))]
-async fn update_round(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<RoundInput>) -> ApiResult<Json<Round>> {
+async fn update_round(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RoundInput>,
+) -> ApiResult<Json<Round>> {
     Ok(Json(ops::update_round(&state.store, &caller, id, input).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/rounds/{id}", tag = "locations", params(("id" = i64, Path)), responses((status = 204)))]
-async fn delete_round(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn delete_round(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     ops::delete_round(&state.store, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -348,17 +433,29 @@ async fn delete_round(State(state): State<AppState>, ApiCaller(caller): ApiCalle
 // ---- organisations ----
 
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "people", params(ListFilter), responses((status = 200, body = Page<Organisation>)))]
-async fn list_organisations(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiQuery(f): ApiQuery<ListFilter>) -> ApiResult<Json<Page<Organisation>>> {
+async fn list_organisations(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(f): ApiQuery<ListFilter>,
+) -> ApiResult<Json<Page<Organisation>>> {
     Ok(Json(ops::organisations(&state.store, &caller, &f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "people", request_body = OrganisationInput, responses((status = 201, body = Organisation)))]
-async fn create_organisation(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<OrganisationInput>) -> ApiResult<impl IntoResponse> {
+async fn create_organisation(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> ApiResult<impl IntoResponse> {
     Ok((StatusCode::CREATED, Json(ops::save_organisation(&state.store, &caller, None, &input).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "people", params(("id" = i64, Path)), responses((status = 200, body = Organisation)))]
-async fn get_organisation(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Organisation>> {
+async fn get_organisation(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Organisation>> {
     caller.require(Permission::ViewReference, None)?;
     Ok(Json(state.store.organisation(id).await?))
 }
@@ -399,30 +496,52 @@ pub struct PasswordChange {
 
 /// Users the caller may manage (administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", params(ListFilter), responses((status = 200, body = Page<User>)))]
-async fn list_users(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiQuery(f): ApiQuery<ListFilter>) -> ApiResult<Json<Page<User>>> {
+async fn list_users(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(f): ApiQuery<ListFilter>,
+) -> ApiResult<Json<Page<User>>> {
     Ok(Json(ops::users(&state.store, &caller, f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = NewUser,
     responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_user(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<NewUser>) -> ApiResult<impl IntoResponse> {
+async fn create_user(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<NewUser>,
+) -> ApiResult<impl IntoResponse> {
     let user = ops::save_user(&state.store, &caller, None, input.user, Some(&input.password)).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", params(("id" = i64, Path)), responses((status = 200, body = User)))]
-async fn get_user(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<User>> {
+async fn get_user(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<User>> {
     Ok(Json(ops::user(&state.store, &caller, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}", tag = "people", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 200, body = User)))]
-async fn update_user(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<UserUpdate>) -> ApiResult<Json<User>> {
+async fn update_user(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<UserUpdate>,
+) -> ApiResult<Json<User>> {
     Ok(Json(ops::save_user(&state.store, &caller, Some(id), input.user, input.password.as_deref()).await?))
 }
 
 /// Set a password: one's own, or (administrators) another user's. Ends their sessions.
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "people", params(("id" = i64, Path)), request_body = PasswordChange, responses((status = 204)))]
-async fn set_password(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<PasswordChange>) -> ApiResult<StatusCode> {
+async fn set_password(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
     ops::set_password(&state.store, &caller, id, &input.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -452,13 +571,21 @@ async fn list_tokens(State(state): State<AppState>, ApiCaller(caller): ApiCaller
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = NewToken, responses((status = 201, body = CreatedToken)))]
-async fn create_token(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiJson(input): ApiJson<NewToken>) -> ApiResult<impl IntoResponse> {
+async fn create_token(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<NewToken>,
+) -> ApiResult<impl IntoResponse> {
     let (token, secret) = ops::create_token(&state.store, &caller, &input.name, input.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn revoke_token(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     state.store.revoke_api_token(&caller.actor(), caller.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -475,7 +602,11 @@ struct AuditQuery {
 
 /// The audit log, newest first (regional administrators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditRecord>)))]
-async fn audit_log(State(state): State<AppState>, ApiCaller(caller): ApiCaller, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<Vec<AuditRecord>>> {
+async fn audit_log(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditRecord>>> {
     caller.require(Permission::ViewAudit, None)?;
     Ok(Json(state.store.audit_log(q.limit.unwrap_or(200), q.entity.as_deref()).await?))
 }

@@ -78,11 +78,7 @@ impl Caller {
 
 async fn session_caller(state: &AppState, jar: &CookieJar) -> Result<Option<Caller>, ApiError> {
     let Some(cookie) = jar.get(SESSION_COOKIE) else { return Ok(None) };
-    Ok(state
-        .store
-        .session(&secret_hash(cookie.value()))
-        .await?
-        .map(|(user, csrf)| Caller { user, csrf: Some(csrf) }))
+    Ok(state.store.session(&secret_hash(cookie.value())).await?.map(|(user, csrf)| Caller { user, csrf: Some(csrf) }))
 }
 
 /// API authentication: `Authorization: Bearer …`, or the session cookie together with the

@@ -87,10 +87,16 @@ impl From<StoreError> for ApiError {
             StoreError::Database(e) => {
                 if let Some(db) = e.as_database_error() {
                     if db.is_unique_violation() {
-                        return ApiError::Conflict { field: None, message: "a record with the same key exists already".into() };
+                        return ApiError::Conflict {
+                            field: None,
+                            message: "a record with the same key exists already".into(),
+                        };
                     }
                     if db.is_foreign_key_violation() {
-                        return ApiError::Conflict { field: None, message: "the record refers to, or is used by, another record".into() };
+                        return ApiError::Conflict {
+                            field: None,
+                            message: "the record refers to, or is used by, another record".into(),
+                        };
                     }
                 }
                 ApiError::Internal(e.to_string())

@@ -59,14 +59,11 @@ impl Lang {
         for part in accept.split(',') {
             let mut bits = part.split(';');
             let tag = bits.next().unwrap_or_default();
-            let q = bits
-                .find_map(|b| b.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(lang) = Lang::parse(tag) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
+            let q = bits.find_map(|b| b.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+            if let Some(lang) = Lang::parse(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
             }
         }
         best.map(|(_, l)| l).unwrap_or_default()
@@ -91,11 +88,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-static TABLE: LazyLock<HashMap<&'static str, [&'static str; 3]>> = LazyLock::new(|| TEXTS.iter().map(|(k, v)| (*k, *v)).collect());
+static TABLE: LazyLock<HashMap<&'static str, [&'static str; 3]>> =
+    LazyLock::new(|| TEXTS.iter().map(|(k, v)| (*k, *v)).collect());
 
 /// key, [English, Spanish, Portuguese]
 const TEXTS: &[(&str, [&str; 3])] = &[
-    ("app.tagline", ["Information system for migration and displacement responses", "Sistema de información para respuestas a la migración y el desplazamiento", "Sistema de informação para respostas à migração e ao deslocamento"]),
+    (
+        "app.tagline",
+        [
+            "Information system for migration and displacement responses",
+            "Sistema de información para respuestas a la migración y el desplazamiento",
+            "Sistema de informação para respostas à migração e ao deslocamento",
+        ],
+    ),
     ("nav.home", ["Home", "Inicio", "Início"]),
     ("nav.countries", ["Countries", "Países", "Países"]),
     ("nav.admin_areas", ["Admin areas", "Áreas administrativas", "Áreas administrativas"]),
@@ -118,8 +123,18 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("login.username", ["Username", "Usuario", "Usuário"]),
     ("login.password", ["Password", "Contraseña", "Senha"]),
     ("login.submit", ["Sign in", "Entrar", "Entrar"]),
-    ("login.failed", ["Wrong username or password.", "Usuario o contraseña incorrectos.", "Usuário ou senha incorretos."]),
-    ("login.expired", ["Your session has expired. Please sign in again.", "Su sesión ha caducado. Inicie sesión de nuevo.", "Sua sessão expirou. Entre novamente."]),
+    (
+        "login.failed",
+        ["Wrong username or password.", "Usuario o contraseña incorrectos.", "Usuário ou senha incorretos."],
+    ),
+    (
+        "login.expired",
+        [
+            "Your session has expired. Please sign in again.",
+            "Su sesión ha caducado. Inicie sesión de nuevo.",
+            "Sua sessão expirou. Entre novamente.",
+        ],
+    ),
     ("home.title", ["Overview", "Resumen", "Visão geral"]),
     ("home.welcome", ["Welcome", "Bienvenida/o", "Bem-vinda/o"]),
     ("home.scope", ["Your countries", "Sus países", "Seus países"]),
@@ -135,17 +150,34 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("common.save", ["Save", "Guardar", "Salvar"]),
     ("common.cancel", ["Cancel", "Cancelar", "Cancelar"]),
     ("common.delete", ["Delete", "Eliminar", "Excluir"]),
-    ("common.confirm_delete", ["Delete this record? This cannot be undone.", "¿Eliminar este registro? No se puede deshacer.", "Excluir este registro? Não é possível desfazer."]),
+    (
+        "common.confirm_delete",
+        [
+            "Delete this record? This cannot be undone.",
+            "¿Eliminar este registro? No se puede deshacer.",
+            "Excluir este registro? Não é possível desfazer.",
+        ],
+    ),
     ("common.download_csv", ["Download CSV", "Descargar CSV", "Baixar CSV"]),
     ("common.showing", ["Showing", "Mostrando", "Mostrando"]),
     ("common.of", ["of", "de", "de"]),
     ("common.previous", ["Previous", "Anterior", "Anterior"]),
     ("common.next", ["Next", "Siguiente", "Próxima"]),
-    ("common.none", ["Nothing matches these filters.", "Nada coincide con estos filtros.", "Nada corresponde a estes filtros."]),
+    (
+        "common.none",
+        ["Nothing matches these filters.", "Nada coincide con estos filtros.", "Nada corresponde a estes filtros."],
+    ),
     ("common.saved", ["Saved.", "Guardado.", "Salvo."]),
     ("common.deleted", ["Deleted.", "Eliminado.", "Excluído."]),
     ("common.imported", ["Imported.", "Importado.", "Importado."]),
-    ("common.fix_errors", ["Please correct the fields marked below.", "Corrija los campos marcados abajo.", "Corrija os campos marcados abaixo."]),
+    (
+        "common.fix_errors",
+        [
+            "Please correct the fields marked below.",
+            "Corrija los campos marcados abajo.",
+            "Corrija os campos marcados abaixo.",
+        ],
+    ),
     ("common.yes", ["Yes", "Sí", "Sim"]),
     ("common.no", ["No", "No", "Não"]),
     ("common.name", ["Name", "Nombre", "Nome"]),
@@ -168,16 +200,58 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("area.level", ["Admin level", "Nivel administrativo", "Nível administrativo"]),
     ("area.parent", ["Parent p-code", "P-code superior", "P-code superior"]),
     ("area.geometry", ["Boundary", "Límite", "Limite"]),
-    ("area.geometry_help", ["Optional: a GeoJSON Polygon or MultiPolygon. Leave empty to keep the stored boundary.", "Opcional: un Polygon o MultiPolygon GeoJSON. Déjelo vacío para conservar el límite guardado.", "Opcional: um Polygon ou MultiPolygon GeoJSON. Deixe vazio para manter o limite salvo."]),
+    (
+        "area.geometry_help",
+        [
+            "Optional: a GeoJSON Polygon or MultiPolygon. Leave empty to keep the stored boundary.",
+            "Opcional: un Polygon o MultiPolygon GeoJSON. Déjelo vacío para conservar el límite guardado.",
+            "Opcional: um Polygon ou MultiPolygon GeoJSON. Deixe vazio para manter o limite salvo.",
+        ],
+    ),
     ("area.import", ["Import boundaries", "Importar límites", "Importar limites"]),
     ("area.import_file", ["GeoJSON file", "Archivo GeoJSON", "Arquivo GeoJSON"]),
-    ("area.import_help", ["A FeatureCollection of Polygon or MultiPolygon features with a p-code and a name in their properties.", "Una FeatureCollection de Polygon o MultiPolygon con p-code y nombre en sus propiedades.", "Uma FeatureCollection de Polygon ou MultiPolygon com p-code e nome nas propriedades."]),
-    ("area.dissolve", ["Merge features that share a p-code", "Unir elementos con el mismo p-code", "Unir elementos com o mesmo p-code"]),
+    (
+        "area.import_help",
+        [
+            "A FeatureCollection of Polygon or MultiPolygon features with a p-code and a name in their properties.",
+            "Una FeatureCollection de Polygon o MultiPolygon con p-code y nombre en sus propiedades.",
+            "Uma FeatureCollection de Polygon ou MultiPolygon com p-code e nome nas propriedades.",
+        ],
+    ),
+    (
+        "area.dissolve",
+        [
+            "Merge features that share a p-code",
+            "Unir elementos con el mismo p-code",
+            "Unir elementos com o mesmo p-code",
+        ],
+    ),
     ("area.replace", ["Update areas that exist already", "Actualizar áreas existentes", "Atualizar áreas existentes"]),
-    ("area.code_property", ["Property holding the p-code (optional)", "Propiedad con el p-code (opcional)", "Propriedade com o p-code (opcional)"]),
-    ("area.name_property", ["Property holding the name (optional)", "Propiedad con el nombre (opcional)", "Propriedade com o nome (opcional)"]),
+    (
+        "area.code_property",
+        [
+            "Property holding the p-code (optional)",
+            "Propiedad con el p-code (opcional)",
+            "Propriedade com o p-code (opcional)",
+        ],
+    ),
+    (
+        "area.name_property",
+        [
+            "Property holding the name (optional)",
+            "Propiedad con el nombre (opcional)",
+            "Propriedade com o nome (opcional)",
+        ],
+    ),
     ("site.admin_area", ["Admin area (p-code)", "Área administrativa (p-code)", "Área administrativa (p-code)"]),
-    ("site.admin_area_help", ["Leave empty to find it from the coordinates.", "Déjelo vacío para deducirla de las coordenadas.", "Deixe vazio para deduzi-la das coordenadas."]),
+    (
+        "site.admin_area_help",
+        [
+            "Leave empty to find it from the coordinates.",
+            "Déjelo vacío para deducirla de las coordenadas.",
+            "Deixe vazio para deduzi-la das coordenadas.",
+        ],
+    ),
     ("site.latitude", ["Latitude", "Latitud", "Latitude"]),
     ("site.longitude", ["Longitude", "Longitud", "Longitude"]),
     ("site.kind.border_crossing", ["Border crossing", "Paso fronterizo", "Passagem de fronteira"]),
@@ -197,7 +271,10 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("org.kind.ingo", ["International NGO", "ONG internacional", "ONG internacional"]),
     ("org.kind.nngo", ["National NGO", "ONG nacional", "ONG nacional"]),
     ("org.kind.government", ["Government", "Gobierno", "Governo"]),
-    ("org.kind.red_cross", ["Red Cross / Red Crescent", "Cruz Roja / Media Luna Roja", "Cruz Vermelha / Crescente Vermelho"]),
+    (
+        "org.kind.red_cross",
+        ["Red Cross / Red Crescent", "Cruz Roja / Media Luna Roja", "Cruz Vermelha / Crescente Vermelho"],
+    ),
     ("org.kind.other", ["Other", "Otra", "Outra"]),
     ("user.username", ["Username", "Usuario", "Usuário"]),
     ("user.display_name", ["Full name", "Nombre completo", "Nome completo"]),
@@ -206,17 +283,41 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("user.all_countries", ["All countries (regional)", "Todos los países (regional)", "Todos os países (regional)"]),
     ("user.countries", ["Countries", "Países", "Países"]),
     ("user.password", ["Password", "Contraseña", "Senha"]),
-    ("user.password_help", ["At least 8 characters. On an existing user, leave empty to keep the password.", "Al menos 8 caracteres. En un usuario existente, déjelo vacío para conservarla.", "Pelo menos 8 caracteres. Num usuário existente, deixe vazio para mantê-la."]),
+    (
+        "user.password_help",
+        [
+            "At least 8 characters. On an existing user, leave empty to keep the password.",
+            "Al menos 8 caracteres. En un usuario existente, déjelo vacío para conservarla.",
+            "Pelo menos 8 caracteres. Num usuário existente, deixe vazio para mantê-la.",
+        ],
+    ),
     ("role.admin", ["Administrator", "Administrador/a", "Administrador/a"]),
-    ("role.im_officer", ["Information-management officer", "Oficial de manejo de información", "Oficial de gestão de informação"]),
+    (
+        "role.im_officer",
+        ["Information-management officer", "Oficial de manejo de información", "Oficial de gestão de informação"],
+    ),
     ("role.enumerator", ["Enumerator", "Encuestador/a", "Recenseador/a"]),
     ("role.caseworker", ["Caseworker", "Gestor/a de casos", "Gestor/a de casos"]),
     ("role.protection_focal_point", ["Protection focal point", "Punto focal de protección", "Ponto focal de proteção"]),
     ("role.partner_reporter", ["Partner reporter", "Reportante de socio", "Relator/a de parceiro"]),
     ("role.viewer", ["Viewer", "Lector/a", "Leitor/a"]),
     ("token.name", ["Token name", "Nombre del token", "Nome do token"]),
-    ("token.expires_days", ["Expires after (days, empty for never)", "Caduca tras (días, vacío para nunca)", "Expira após (dias, vazio para nunca)"]),
-    ("token.created", ["Copy this token now; it will not be shown again:", "Copie este token ahora; no se volverá a mostrar:", "Copie este token agora; ele não será mostrado de novo:"]),
+    (
+        "token.expires_days",
+        [
+            "Expires after (days, empty for never)",
+            "Caduca tras (días, vacío para nunca)",
+            "Expira após (dias, vazio para nunca)",
+        ],
+    ),
+    (
+        "token.created",
+        [
+            "Copy this token now; it will not be shown again:",
+            "Copie este token ahora; no se volverá a mostrar:",
+            "Copie este token agora; ele não será mostrado de novo:",
+        ],
+    ),
     ("token.created_at", ["Created", "Creado", "Criado"]),
     ("token.expires_at", ["Expires", "Caduca", "Expira"]),
     ("token.last_used", ["Last used", "Último uso", "Último uso"]),
@@ -226,15 +327,46 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("audit.actor", ["Who", "Quién", "Quem"]),
     ("audit.action", ["Action", "Acción", "Ação"]),
     ("audit.entity", ["Record", "Registro", "Registro"]),
-    ("audit.chain_ok", ["The audit chain is intact", "La cadena de auditoría está intacta", "A cadeia de auditoria está íntegra"]),
-    ("audit.chain_broken", ["The audit chain is broken at line", "La cadena de auditoría está rota en la línea", "A cadeia de auditoria está quebrada na linha"]),
+    (
+        "audit.chain_ok",
+        ["The audit chain is intact", "La cadena de auditoría está intacta", "A cadeia de auditoria está íntegra"],
+    ),
+    (
+        "audit.chain_broken",
+        [
+            "The audit chain is broken at line",
+            "La cadena de auditoría está rota en la línea",
+            "A cadeia de auditoria está quebrada na linha",
+        ],
+    ),
     ("map.title", ["Map", "Mapa", "Mapa"]),
     ("map.legend_areas", ["admin-1 areas", "áreas de nivel 1", "áreas de nível 1"]),
-    ("map.legend_sites", ["sites and flow-monitoring points", "sitios y puntos de monitoreo de flujo", "locais e pontos de monitoramento de fluxo"]),
-    ("map.no_boundaries", ["No boundaries are stored for this country yet: import them on the admin areas page.", "Aún no hay límites para este país: impórtelos en la página de áreas administrativas.", "Ainda não há limites para este país: importe-os na página de áreas administrativas."]),
+    (
+        "map.legend_sites",
+        [
+            "sites and flow-monitoring points",
+            "sitios y puntos de monitoreo de flujo",
+            "locais e pontos de monitoramento de fluxo",
+        ],
+    ),
+    (
+        "map.no_boundaries",
+        [
+            "No boundaries are stored for this country yet: import them on the admin areas page.",
+            "Aún no hay límites para este país: impórtelos en la página de áreas administrativas.",
+            "Ainda não há limites para este país: importe-os na página de áreas administrativas.",
+        ],
+    ),
     ("error.forbidden", ["You may not do this", "No tiene permiso para esto", "Você não tem permissão para isto"]),
     ("error.not_found", ["Not found", "No encontrado", "Não encontrado"]),
-    ("error.csrf", ["This form has expired or was sent from another site. Reload the page and try again.", "Este formulario caducó o se envió desde otro sitio. Recargue la página e inténtelo de nuevo.", "Este formulário expirou ou foi enviado de outro site. Recarregue a página e tente novamente."]),
+    (
+        "error.csrf",
+        [
+            "This form has expired or was sent from another site. Reload the page and try again.",
+            "Este formulario caducó o se envió desde otro sitio. Recargue la página e inténtelo de nuevo.",
+            "Este formulário expirou ou foi enviado de outro site. Recarregue a página e tente novamente.",
+        ],
+    ),
 ];
 
 #[cfg(test)]

@@ -7,11 +7,11 @@ use rumbo_domain::boundaries::{AreaIndex, BoundaryOptions, check_geometry, read_
 use rumbo_domain::permissions::{Permission, may_manage_user};
 use rumbo_domain::secrets::{check_password_strength, hash_password, new_secret, secret_hash};
 use rumbo_store::ImportSummary;
-use rumbo_store::model::{
-    AdminArea, AdminAreaInput, ApiToken, Country, CountryInput, ListFilter, Organisation, OrganisationInput, Page, Round,
-    RoundInput, Site, SiteInput, User, UserInput,
-};
 use rumbo_store::Store;
+use rumbo_store::model::{
+    AdminArea, AdminAreaInput, ApiToken, Country, CountryInput, ListFilter, Organisation, OrganisationInput, Page,
+    Round, RoundInput, Site, SiteInput, User, UserInput,
+};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -75,7 +75,12 @@ pub async fn create_admin_area(store: &Store, caller: &Caller, mut input: AdminA
     Ok(store.create_admin_area(&caller.actor(), &input).await?)
 }
 
-pub async fn update_admin_area(store: &Store, caller: &Caller, id: i64, mut input: AdminAreaInput) -> ApiResult<AdminArea> {
+pub async fn update_admin_area(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+    mut input: AdminAreaInput,
+) -> ApiResult<AdminArea> {
     input.normalise();
     let before = store.admin_area(id).await?;
     caller.require(Permission::EditLocations, Some(&before.country_code))?;
@@ -94,7 +99,13 @@ pub async fn delete_admin_area(store: &Store, caller: &Caller, id: i64) -> ApiRe
 }
 
 /// Imports a GeoJSON boundary file; every country it touches must be in the caller's scope.
-pub async fn import_boundaries(store: &Store, caller: &Caller, text: &str, options: &BoundaryOptions, replace: bool) -> ApiResult<ImportSummary> {
+pub async fn import_boundaries(
+    store: &Store,
+    caller: &Caller,
+    text: &str,
+    options: &BoundaryOptions,
+    replace: bool,
+) -> ApiResult<ImportSummary> {
     let areas = read_boundaries(text, options).map_err(ApiError::Invalid)?;
     let mut countries: Vec<&str> = areas.iter().map(|a| a.country_code.as_str()).collect();
     countries.sort_unstable();
@@ -191,7 +202,12 @@ pub async fn organisations(store: &Store, caller: &Caller, filter: &ListFilter) 
     Ok(store.list_organisations(filter).await?)
 }
 
-pub async fn save_organisation(store: &Store, caller: &Caller, id: Option<i64>, input: &OrganisationInput) -> ApiResult<Organisation> {
+pub async fn save_organisation(
+    store: &Store,
+    caller: &Caller,
+    id: Option<i64>,
+    input: &OrganisationInput,
+) -> ApiResult<Organisation> {
     caller.require(Permission::EditOrganisations, None)?;
     Ok(store.save_organisation(&caller.actor(), id, input).await?)
 }
@@ -215,7 +231,13 @@ pub async fn user(store: &Store, caller: &Caller, id: i64) -> ApiResult<User> {
 }
 
 /// Creates (`id` = `None`, password required) or changes a user (password optional).
-pub async fn save_user(store: &Store, caller: &Caller, id: Option<i64>, mut input: UserInput, password: Option<&str>) -> ApiResult<User> {
+pub async fn save_user(
+    store: &Store,
+    caller: &Caller,
+    id: Option<i64>,
+    mut input: UserInput,
+    password: Option<&str>,
+) -> ApiResult<User> {
     caller.require(Permission::ManageUsers, None)?;
     input.normalise();
     if let Some(id) = id {
@@ -250,14 +272,20 @@ pub async fn set_password(store: &Store, caller: &Caller, id: i64, password: &st
 // ---- API tokens ----
 
 /// Issues a token for the caller; the secret is returned once and stored only as a hash.
-pub async fn create_token(store: &Store, caller: &Caller, name: &str, expires_in_days: Option<i64>) -> ApiResult<(ApiToken, String)> {
-    if let Some(days) = expires_in_days {
-        if !(1..=3650).contains(&days) {
-            return Err(ApiError::invalid("expires_in_days", "must be between 1 and 3650"));
-        }
+pub async fn create_token(
+    store: &Store,
+    caller: &Caller,
+    name: &str,
+    expires_in_days: Option<i64>,
+) -> ApiResult<(ApiToken, String)> {
+    if let Some(days) = expires_in_days
+        && !(1..=3650).contains(&days)
+    {
+        return Err(ApiError::invalid("expires_in_days", "must be between 1 and 3650"));
     }
     let secret = new_secret("rumbo_");
     let expires_at = expires_in_days.map(|d| Utc::now() + Duration::days(d));
-    let token = store.create_api_token(&caller.actor(), caller.user.id, name, &secret_hash(&secret), expires_at).await?;
+    let token =
+        store.create_api_token(&caller.actor(), caller.user.id, name, &secret_hash(&secret), expires_at).await?;
     Ok((token, secret))
 }

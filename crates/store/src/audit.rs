@@ -76,7 +76,16 @@ fn line_hash(
     detail: &str,
 ) -> String {
     let mut h = Sha256::new();
-    for part in [prev, &at.to_rfc3339_opts(SecondsFormat::Micros, true), actor, action, entity, entity_id, country.unwrap_or(""), detail] {
+    for part in [
+        prev,
+        &at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        actor,
+        action,
+        entity,
+        entity_id,
+        country.unwrap_or(""),
+        detail,
+    ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }

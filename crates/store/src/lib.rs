@@ -8,11 +8,11 @@
 //!
 //! Every write goes through one transaction that also appends to the hash-chained audit log.
 
-pub mod error;
-pub mod model;
 mod audit;
 mod engine;
+pub mod error;
 mod locations;
+pub mod model;
 mod people;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -25,8 +25,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{AuditEvent, ChainCheck};
-pub use locations::ImportSummary;
 pub use error::{FieldError, Result, StoreError};
+pub use locations::ImportSummary;
 
 /// Runs `$body` once per engine with `$pool` bound to that engine's pool and `$h` to its
 /// engine helpers, so one body of SQL serves SQLite and PostgreSQL.

@@ -184,14 +184,17 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: if exists.is_some() { "update" } else { "create" },
-                entity: "country",
-                entity_id: input.code.clone(),
-                country_code: Some(&input.code),
-                detail: json!({ "name_en": input.name_en }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: if exists.is_some() { "update" } else { "create" },
+                    entity: "country",
+                    entity_id: input.code.clone(),
+                    country_code: Some(&input.code),
+                    detail: json!({ "name_en": input.name_en }),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
@@ -272,14 +275,17 @@ impl Store {
         let id = run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             let id = area_write!(tx, input, None);
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "create",
-                entity: "admin_area",
-                entity_id: input.pcode.clone(),
-                country_code: Some(&input.country_code),
-                detail: json!({ "name_en": input.name_en, "level": input.level, "parent": input.parent_pcode }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "create",
+                    entity: "admin_area",
+                    entity_id: input.pcode.clone(),
+                    country_code: Some(&input.country_code),
+                    detail: json!({ "name_en": input.name_en, "level": input.level, "parent": input.parent_pcode }),
+                },
+            )
             .await?;
             tx.commit().await?;
             id
@@ -303,7 +309,10 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 if children > 0 {
-                    return Err(StoreError::conflict("level", format!("the area has {children} sub-areas; its level cannot change")));
+                    return Err(StoreError::conflict(
+                        "level",
+                        format!("the area has {children} sub-areas; its level cannot change"),
+                    ));
                 }
             }
             area_write!(tx, input, Some(id));
@@ -328,24 +337,34 @@ impl Store {
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_areas WHERE parent_id = $1")
-                .bind(id).fetch_one(&mut *tx).await?;
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             let sites: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sites WHERE admin_area_id = $1")
-                .bind(id).fetch_one(&mut *tx).await?;
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             if children > 0 || sites > 0 {
                 return Err(StoreError::Conflict {
                     field: None,
-                    message: format!("{} is still used by {children} sub-areas and {sites} sites; move or delete them first", area.pcode),
+                    message: format!(
+                        "{} is still used by {children} sub-areas and {sites} sites; move or delete them first",
+                        area.pcode
+                    ),
                 });
             }
             sqlx::query("DELETE FROM admin_areas WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "delete",
-                entity: "admin_area",
-                entity_id: area.pcode.clone(),
-                country_code: Some(&area.country_code),
-                detail: json!({ "name_en": area.name_en, "level": area.level, "parent": area.parent_pcode }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "delete",
+                    entity: "admin_area",
+                    entity_id: area.pcode.clone(),
+                    country_code: Some(&area.country_code),
+                    detail: json!({ "name_en": area.name_en, "level": area.level, "parent": area.parent_pcode }),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
@@ -356,7 +375,12 @@ impl Store {
     /// store or from earlier in the same batch (areas are written level by level).
     /// With `replace`, an area whose p-code exists is updated; otherwise that is a conflict.
     #[tracing::instrument(skip_all, fields(areas = inputs.len()))]
-    pub async fn import_admin_areas(&self, actor: &Actor, inputs: &[AdminAreaInput], replace: bool) -> Result<ImportSummary> {
+    pub async fn import_admin_areas(
+        &self,
+        actor: &Actor,
+        inputs: &[AdminAreaInput],
+        replace: bool,
+    ) -> Result<ImportSummary> {
         let mut problems = Vec::new();
         for (i, input) in inputs.iter().enumerate() {
             if let Err(StoreError::Invalid(errors)) = input.validate() {
@@ -383,7 +407,10 @@ impl Store {
                     Some(_) if !replace => {
                         return Err(StoreError::conflict(
                             "pcode",
-                            format!("an area with p-code {} exists already (import again with replace to update it)", input.pcode),
+                            format!(
+                                "an area with p-code {} exists already (import again with replace to update it)",
+                                input.pcode
+                            ),
                         ));
                     }
                     Some(id) => {
@@ -398,14 +425,17 @@ impl Store {
             }
             let countries: std::collections::BTreeSet<&str> = inputs.iter().map(|a| a.country_code.as_str()).collect();
             let countries: Vec<&str> = countries.into_iter().collect();
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "import",
-                entity: "admin_area",
-                entity_id: format!("{} areas", inputs.len()),
-                country_code: if countries.len() == 1 { Some(countries[0]) } else { None },
-                detail: json!({ "created": summary.created, "updated": summary.updated, "countries": countries }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "import",
+                    entity: "admin_area",
+                    entity_id: format!("{} areas", inputs.len()),
+                    country_code: if countries.len() == 1 { Some(countries[0]) } else { None },
+                    detail: json!({ "created": summary.created, "updated": summary.updated, "countries": countries }),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
@@ -422,7 +452,9 @@ impl Store {
                     qb.push(" AND s.kind = ").push_bind(kind.clone());
                 }
             };
-            let mut count = QueryBuilder::new("SELECT COUNT(*) FROM sites s LEFT JOIN admin_areas a ON a.id = s.admin_area_id WHERE 1 = 1");
+            let mut count = QueryBuilder::new(
+                "SELECT COUNT(*) FROM sites s LEFT JOIN admin_areas a ON a.id = s.admin_area_id WHERE 1 = 1",
+            );
             filters(&mut count);
             let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
             let mut qb = QueryBuilder::new(SITE_COLUMNS);
@@ -476,14 +508,23 @@ impl Store {
             let area_id: Option<i64> = match &input.admin_area_pcode {
                 None => None,
                 Some(pcode) => {
-                    let area: Option<(i64, String)> = sqlx::query_as("SELECT id, country_code FROM admin_areas WHERE pcode = $1")
-                        .bind(pcode)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let area: Option<(i64, String)> =
+                        sqlx::query_as("SELECT id, country_code FROM admin_areas WHERE pcode = $1")
+                            .bind(pcode)
+                            .fetch_optional(&mut *tx)
+                            .await?;
                     match area {
-                        None => return Err(StoreError::invalid("admin_area_pcode", format!("no admin area has p-code {pcode}"))),
+                        None => {
+                            return Err(StoreError::invalid(
+                                "admin_area_pcode",
+                                format!("no admin area has p-code {pcode}"),
+                            ));
+                        }
                         Some((_, c)) if c != input.country_code => {
-                            return Err(StoreError::invalid("admin_area_pcode", format!("{pcode} is in {c}, not in {}", input.country_code)));
+                            return Err(StoreError::invalid(
+                                "admin_area_pcode",
+                                format!("{pcode} is in {c}, not in {}", input.country_code),
+                            ));
                         }
                         Some((area_id, _)) => Some(area_id),
                     }
@@ -523,14 +564,17 @@ impl Store {
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             sqlx::query("DELETE FROM sites WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "delete",
-                entity: "site",
-                entity_id: site.code.clone(),
-                country_code: Some(&site.country_code),
-                detail: serde_json::to_value(&site).unwrap_or_default(),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "delete",
+                    entity: "site",
+                    entity_id: site.code.clone(),
+                    country_code: Some(&site.country_code),
+                    detail: serde_json::to_value(&site).unwrap_or_default(),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
@@ -597,7 +641,10 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if taken.is_some() && taken != id {
-                return Err(StoreError::conflict("name", format!("{} already has a round named {name}", input.country_code)));
+                return Err(StoreError::conflict(
+                    "name",
+                    format!("{} already has a round named {name}", input.country_code),
+                ));
             }
             let new_id: i64 = if let Some(id) = id {
                 sqlx::query("UPDATE rounds SET name = $1, starts_on = $2, ends_on = $3, status = $4, updated_at = $5 WHERE id = $6")
@@ -605,10 +652,19 @@ impl Store {
                     .execute(&mut *tx).await?;
                 id
             } else {
-                sqlx::query_scalar("INSERT INTO rounds (country_code, name, starts_on, ends_on, status, created_at, updated_at) \
-                                    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                    .bind(&input.country_code).bind(name).bind(input.starts_on).bind(input.ends_on).bind(input.status.as_str()).bind(now).bind(now)
-                    .fetch_one(&mut *tx).await?
+                sqlx::query_scalar(
+                    "INSERT INTO rounds (country_code, name, starts_on, ends_on, status, created_at, updated_at) \
+                                    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(&input.country_code)
+                .bind(name)
+                .bind(input.starts_on)
+                .bind(input.ends_on)
+                .bind(input.status.as_str())
+                .bind(now)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
             };
             h::audit(&mut tx, AuditEvent {
                 actor,
@@ -631,18 +687,20 @@ impl Store {
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             sqlx::query("DELETE FROM rounds WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "delete",
-                entity: "round",
-                entity_id: id.to_string(),
-                country_code: Some(&round.country_code),
-                detail: serde_json::to_value(&round).unwrap_or_default(),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "delete",
+                    entity: "round",
+                    entity_id: id.to_string(),
+                    country_code: Some(&round.country_code),
+                    detail: serde_json::to_value(&round).unwrap_or_default(),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
         Ok(())
     }
 }
-

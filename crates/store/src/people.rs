@@ -42,7 +42,12 @@ impl Store {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn save_organisation(&self, actor: &Actor, id: Option<i64>, input: &OrganisationInput) -> Result<Organisation> {
+    pub async fn save_organisation(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: &OrganisationInput,
+    ) -> Result<Organisation> {
         input.validate()?;
         if let Some(id) = id {
             self.organisation(id).await?;
@@ -60,23 +65,33 @@ impl Store {
                 return Err(StoreError::conflict("name", format!("an organisation named {name} exists already")));
             }
             let saved: i64 = if let Some(id) = id {
-                sqlx::query("UPDATE organisations SET name = $1, acronym = $2, kind = $3, updated_at = $4 WHERE id = $5")
-                    .bind(name).bind(acronym).bind(input.kind.as_str()).bind(now).bind(id)
-                    .execute(&mut *tx).await?;
+                sqlx::query(
+                    "UPDATE organisations SET name = $1, acronym = $2, kind = $3, updated_at = $4 WHERE id = $5",
+                )
+                .bind(name)
+                .bind(acronym)
+                .bind(input.kind.as_str())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 id
             } else {
                 sqlx::query_scalar("INSERT INTO organisations (name, acronym, kind, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                     .bind(name).bind(acronym).bind(input.kind.as_str()).bind(now).bind(now)
                     .fetch_one(&mut *tx).await?
             };
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: if id.is_some() { "update" } else { "create" },
-                entity: "organisation",
-                entity_id: saved.to_string(),
-                country_code: None,
-                detail: json!({ "name": name, "acronym": acronym, "kind": input.kind }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: if id.is_some() { "update" } else { "create" },
+                    entity: "organisation",
+                    entity_id: saved.to_string(),
+                    country_code: None,
+                    detail: json!({ "name": name, "acronym": acronym, "kind": input.kind }),
+                },
+            )
             .await?;
             tx.commit().await?;
             saved
@@ -88,7 +103,9 @@ impl Store {
 
     async fn user_countries(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
         let rows: Vec<(i64, String)> = run!(self, |pool, _h| {
-            sqlx::query_as("SELECT user_id, country_code FROM user_countries ORDER BY country_code").fetch_all(pool).await?
+            sqlx::query_as("SELECT user_id, country_code FROM user_countries ORDER BY country_code")
+                .fetch_all(pool)
+                .await?
         });
         let mut map: HashMap<i64, Vec<String>> = HashMap::new();
         for (user, country) in rows {
@@ -112,7 +129,9 @@ impl Store {
         }
         let pattern = f.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
         users.retain(|u| {
-            pattern.as_ref().is_none_or(|p| u.username.contains(p.as_str()) || u.display_name.to_lowercase().contains(p.as_str()))
+            pattern
+                .as_ref()
+                .is_none_or(|p| u.username.contains(p.as_str()) || u.display_name.to_lowercase().contains(p.as_str()))
                 && f.kind.as_ref().is_none_or(|k| u.role.as_str() == k)
                 && f.country.as_ref().is_none_or(|c| u.countries.contains(c) || u.all_countries)
                 && f.scope.as_ref().is_none_or(|s| !u.all_countries && u.countries.iter().any(|c| s.contains(c)))
@@ -161,7 +180,13 @@ impl Store {
     /// Creates (`id` = `None`) or changes a user. A new user needs `password_hash`; on an
     /// update a `Some` hash replaces the password.
     #[tracing::instrument(skip_all)]
-    pub async fn save_user(&self, actor: &Actor, id: Option<i64>, input: &UserInput, password_hash: Option<&str>) -> Result<User> {
+    pub async fn save_user(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: &UserInput,
+        password_hash: Option<&str>,
+    ) -> Result<User> {
         input.validate()?;
         if id.is_none() && password_hash.is_none() {
             return Err(StoreError::invalid("password", "is required for a new user"));
@@ -181,14 +206,18 @@ impl Store {
             }
             if let Some(org) = input.organisation_id {
                 let found: Option<i64> = sqlx::query_scalar("SELECT id FROM organisations WHERE id = $1")
-                    .bind(org).fetch_optional(&mut *tx).await?;
+                    .bind(org)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if found.is_none() {
                     return Err(StoreError::invalid("organisation_id", format!("no organisation has id {org}")));
                 }
             }
             for c in &input.countries {
                 let found: Option<String> = sqlx::query_scalar("SELECT code FROM countries WHERE code = $1")
-                    .bind(c).fetch_optional(&mut *tx).await?;
+                    .bind(c)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if found.is_none() {
                     return Err(StoreError::invalid("countries", format!("no country has code {c}")));
                 }
@@ -199,7 +228,11 @@ impl Store {
                     .bind(input.all_countries).bind(input.active).bind(now).bind(id)
                     .execute(&mut *tx).await?;
                 if let Some(hash) = password_hash {
-                    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                        .bind(hash)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 if !input.active {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
@@ -215,7 +248,11 @@ impl Store {
             };
             if !input.all_countries {
                 for c in &input.countries {
-                    sqlx::query("INSERT INTO user_countries (user_id, country_code) VALUES ($1, $2)").bind(saved).bind(c).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO user_countries (user_id, country_code) VALUES ($1, $2)")
+                        .bind(saved)
+                        .bind(c)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             h::audit(&mut tx, AuditEvent {
@@ -241,16 +278,23 @@ impl Store {
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash).bind(Utc::now()).bind(id).execute(&mut *tx).await?;
+                .bind(password_hash)
+                .bind(Utc::now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "set_password",
-                entity: "user",
-                entity_id: user.username.clone(),
-                country_code: None,
-                detail: json!({}),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "set_password",
+                    entity: "user",
+                    entity_id: user.username.clone(),
+                    country_code: None,
+                    detail: json!({}),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
@@ -260,7 +304,13 @@ impl Store {
     // ---- sessions ----
 
     /// Stores a new sign-in session (only the hash of its secret) and drops expired ones.
-    pub async fn create_session(&self, user_id: i64, token_hash: &str, csrf: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         let now = Utc::now();
         run!(self, |pool, _h| {
             sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(pool).await?;
@@ -278,7 +328,9 @@ impl Store {
                 "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = $3",
             )
-            .bind(token_hash).bind(Utc::now()).bind(true)
+            .bind(token_hash)
+            .bind(Utc::now())
+            .bind(true)
             .fetch_optional(pool)
             .await?
         });
@@ -298,7 +350,14 @@ impl Store {
     // ---- API tokens ----
 
     #[tracing::instrument(skip_all)]
-    pub async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str, expires_at: Option<DateTime<Utc>>) -> Result<ApiToken> {
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<ApiToken> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(StoreError::invalid("name", "is required, at most 100 characters"));
@@ -310,14 +369,17 @@ impl Store {
             let id: i64 = sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(user_id).bind(name).bind(token_hash).bind(now).bind(expires_at)
                 .fetch_one(&mut *tx).await?;
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "create",
-                entity: "api_token",
-                entity_id: id.to_string(),
-                country_code: None,
-                detail: json!({ "user": user.username, "name": name, "expires_at": expires_at }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "create",
+                    entity: "api_token",
+                    entity_id: id.to_string(),
+                    country_code: None,
+                    detail: json!({ "user": user.username, "name": name, "expires_at": expires_at }),
+                },
+            )
             .await?;
             tx.commit().await?;
             id
@@ -338,18 +400,25 @@ impl Store {
     pub async fn revoke_api_token(&self, actor: &Actor, user_id: i64, id: i64) -> Result<()> {
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(&mut *tx).await?;
+            let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound { entity: "API token" });
             }
-            h::audit(&mut tx, AuditEvent {
-                actor,
-                action: "delete",
-                entity: "api_token",
-                entity_id: id.to_string(),
-                country_code: None,
-                detail: json!({ "user_id": user_id }),
-            })
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "delete",
+                    entity: "api_token",
+                    entity_id: id.to_string(),
+                    country_code: None,
+                    detail: json!({ "user_id": user_id }),
+                },
+            )
             .await?;
             tx.commit().await?;
         });
@@ -364,13 +433,19 @@ impl Store {
                 "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = $3",
             )
-            .bind(token_hash).bind(now).bind(true)
+            .bind(token_hash)
+            .bind(now)
+            .bind(true)
             .fetch_optional(pool)
             .await?
         });
         let Some((token_id, user_id)) = row else { return Ok(None) };
         run!(self, |pool, _h| {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(pool).await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token_id)
+                .execute(pool)
+                .await?;
         });
         Ok(Some(self.user(user_id).await?))
     }

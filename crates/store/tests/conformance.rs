@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDate, Utc};
 use rumbo_store::engine_tests;
 use rumbo_store::model::{
-    Actor, AdminAreaInput, CountryInput, ListFilter, OrganisationInput, OrganisationKind, Role, RoundInput, RoundStatus, SiteInput,
-    SiteKind, UserInput,
+    Actor, AdminAreaInput, CountryInput, ListFilter, OrganisationInput, OrganisationKind, Role, RoundInput,
+    RoundStatus, SiteInput, SiteKind, UserInput,
 };
 use rumbo_store::{Store, StoreError};
 
@@ -14,13 +14,16 @@ fn actor() -> Actor {
 
 async fn country(store: &Store, code: &str) {
     store
-        .upsert_country(&actor(), &CountryInput {
-            code: code.into(),
-            iso2: code[..2].into(),
-            name_en: format!("{code} en"),
-            name_es: format!("{code} es"),
-            name_pt: format!("{code} pt"),
-        })
+        .upsert_country(
+            &actor(),
+            &CountryInput {
+                code: code.into(),
+                iso2: code[..2].into(),
+                name_en: format!("{code} en"),
+                name_es: format!("{code} es"),
+                name_pt: format!("{code} pt"),
+            },
+        )
         .await
         .expect("country");
 }

@@ -10,8 +10,8 @@ use rumbo_store::model::{AdminArea, AdminAreaInput, Country};
 use serde::Deserialize;
 
 use super::{
-    Cell, Chrome, Choice, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageError, PageResult, Posted, Row,
-    country_choices, parse_number, render, see_other, yes_no,
+    Cell, Choice, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageError, PageResult,
+    Posted, Row, country_choices, parse_number, render, see_other, yes_no,
 };
 use crate::AppState;
 use crate::auth::{Caller, SignedIn};
@@ -24,7 +24,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin-areas", get(list).post(create))
         .route("/admin-areas/new", get(new_form))
-        .route("/admin-areas/import", get(import_form).post(import).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_UPLOAD)))
+        .route(
+            "/admin-areas/import",
+            get(import_form).post(import).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_UPLOAD)),
+        )
         .route("/admin-areas/{id}/edit", get(edit_form).post(update))
         .route("/admin-areas/{id}/delete", post(delete))
 }
@@ -40,7 +43,13 @@ fn level_choices(current: &str, any: bool, lang: Lang) -> Vec<Choice> {
     choices
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> PageResult {
     let filter = ops::scoped(&caller, q.filter())?;
     let page = state.store.list_admin_areas(&filter).await?;
     let countries = ops::countries(&state.store, &caller).await?;
@@ -62,17 +71,31 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
         .collect();
     let mut actions = Vec::new();
     if countries.iter().any(|c| can_edit(&c.code)) {
-        actions.push((lang.t("common.new"), format!("/admin-areas/new?country={}", q.country.clone().unwrap_or_default())));
+        actions.push((
+            lang.t("common.new"),
+            format!("/admin-areas/new?country={}", q.country.clone().unwrap_or_default()),
+        ));
         actions.push((lang.t("area.import"), "/admin-areas/import".to_string()));
     }
     let current = q.country.clone().unwrap_or_default().to_uppercase();
     let page = ListPage {
         filters: vec![
             FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
-            FilterField::select("level", lang.t("area.level"), level_choices(q.level.as_deref().unwrap_or_default(), true, lang)),
+            FilterField::select(
+                "level",
+                lang.t("area.level"),
+                level_choices(q.level.as_deref().unwrap_or_default(), true, lang),
+            ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![lang.t("area.pcode"), lang.t("common.name"), lang.t("area.level"), lang.t("area.parent"), lang.t("common.country"), lang.t("area.geometry")],
+        columns: vec![
+            lang.t("area.pcode"),
+            lang.t("common.name"),
+            lang.t("area.level"),
+            lang.t("area.parent"),
+            lang.t("common.country"),
+            lang.t("area.geometry"),
+        ],
         rows,
         total: page.total,
         editable: true,
@@ -137,23 +160,36 @@ impl AreaForm {
 
     fn fields(&self, lang: Lang, countries: &[Country]) -> Vec<FormField> {
         vec![
-            FormField::select("country_code", lang.t("common.country"), country_choices(countries, lang, &self.country_code, false)).required(),
+            FormField::select(
+                "country_code",
+                lang.t("common.country"),
+                country_choices(countries, lang, &self.country_code, false),
+            )
+            .required(),
             FormField::input("text", "pcode", lang.t("area.pcode"), &self.pcode).required(),
             FormField::select("level", lang.t("area.level"), level_choices(&self.level, false, lang)).required(),
             FormField::input("text", "parent_pcode", lang.t("area.parent"), &self.parent_pcode),
             FormField::input("text", "name_en", lang.t("country.name_en"), &self.name_en).required(),
             FormField::input("text", "name_es", lang.t("country.name_es"), &self.name_es),
             FormField::input("text", "name_pt", lang.t("country.name_pt"), &self.name_pt),
-            FormField::input("textarea", "geometry", lang.t("area.geometry"), &self.geometry).help(lang.t("area.geometry_help")),
+            FormField::input("textarea", "geometry", lang.t("area.geometry"), &self.geometry)
+                .help(lang.t("area.geometry_help")),
         ]
     }
 }
 
-async fn editable_countries(state: &AppState, caller: &Caller, permission: Permission) -> Result<Vec<Country>, ApiError> {
+async fn editable_countries(
+    state: &AppState,
+    caller: &Caller,
+    permission: Permission,
+) -> Result<Vec<Country>, ApiError> {
     let mut countries = ops::countries(&state.store, caller).await?;
     countries.retain(|c| caller.allows(permission, Some(&c.code)));
     if countries.is_empty() {
-        return Err(ApiError::Forbidden(format!("your role ({}) may not edit admin areas and sites", caller.user.role)));
+        return Err(ApiError::Forbidden(format!(
+            "your role ({}) may not edit admin areas and sites",
+            caller.user.role
+        )));
     }
     Ok(countries)
 }
@@ -163,13 +199,33 @@ struct NewQuery {
     country: Option<String>,
 }
 
-async fn new_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<NewQuery>) -> PageResult {
+async fn new_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<NewQuery>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
-    let form = AreaForm { country_code: q.country.unwrap_or_default().to_uppercase(), level: "1".into(), ..Default::default() };
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"), "/admin-areas", form.fields(lang, &countries), "/admin-areas")))
+    let form = AreaForm {
+        country_code: q.country.unwrap_or_default().to_uppercase(),
+        level: "1".into(),
+        ..Default::default()
+    };
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
+        "/admin-areas",
+        form.fields(lang, &countries),
+        "/admin-areas",
+    )))
 }
 
-async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<AreaForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<AreaForm>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
     let result = match form.input() {
         Ok(input) => ops::create_admin_area(&state.store, &caller, input).await,
@@ -177,11 +233,23 @@ async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { ca
     };
     match result {
         Ok(a) => Ok(see_other(&format!("/admin-areas?country={}&notice=saved", a.country_code))),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"), "/admin-areas", form.fields(lang, &countries), "/admin-areas").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
+            "/admin-areas",
+            form.fields(lang, &countries),
+            "/admin-areas",
+        )
+        .failed(e),
     }
 }
 
-async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> PageResult {
     let area = ops::admin_area(&state.store, &caller, id).await?;
     caller.require(Permission::EditLocations, Some(&area.country_code))?;
     let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
@@ -196,7 +264,13 @@ async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, la
     Ok(render(&page))
 }
 
-async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, Posted { caller, form }: Posted<AreaForm>) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, form }: Posted<AreaForm>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
     let result = match form.input() {
         Ok(input) => ops::update_admin_area(&state.store, &caller, id, input).await,
@@ -205,14 +279,25 @@ async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id)
     match result {
         Ok(a) => Ok(see_other(&format!("/admin-areas?country={}&notice=saved", a.country_code))),
         Err(e) => {
-            let mut page = FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"), format!("/admin-areas/{id}/edit"), form.fields(lang, &countries), "/admin-areas");
+            let mut page = FormPage::new(
+                Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
+                format!("/admin-areas/{id}/edit"),
+                form.fields(lang, &countries),
+                "/admin-areas",
+            );
             page.delete_url = Some(format!("/admin-areas/{id}/delete"));
             page.failed(e)
         }
     }
 }
 
-async fn delete(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, Posted { caller, .. }: Posted<Ignored>) -> PageResult {
+async fn delete(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, .. }: Posted<Ignored>,
+) -> PageResult {
     let area = ops::admin_area(&state.store, &caller, id).await?;
     match ops::delete_admin_area(&state.store, &caller, id).await {
         Ok(()) => Ok(see_other(&format!("/admin-areas?country={}&notice=deleted", area.country_code))),
@@ -231,7 +316,14 @@ async fn delete(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id)
     }
 }
 
-fn import_fields(lang: Lang, countries: &[Country], country: &str, level: &str, dissolve: bool, replace: bool) -> Vec<FormField> {
+fn import_fields(
+    lang: Lang,
+    countries: &[Country],
+    country: &str,
+    level: &str,
+    dissolve: bool,
+    replace: bool,
+) -> Vec<FormField> {
     vec![
         FormField::input("file", "file", lang.t("area.import_file"), "").required().help(lang.t("area.import_help")),
         FormField::select("country", lang.t("common.country"), country_choices(countries, lang, country, true)),
@@ -256,18 +348,29 @@ async fn import_form(State(state): State<AppState>, SignedIn(caller): SignedIn, 
 }
 
 /// The import form arrives as multipart (it carries a file), so its CSRF token is read here.
-async fn import(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, mut multipart: Multipart) -> PageResult {
+async fn import(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    mut multipart: Multipart,
+) -> PageResult {
     let countries = editable_countries(&state, &caller, Permission::ImportBoundaries).await?;
     let mut csrf = None;
     let mut text = None;
     let mut options = BoundaryOptions::default();
     let (mut country, mut level, mut replace) = (String::new(), "1".to_string(), false);
-    let bad = |e: axum::extract::multipart::MultipartError| PageError(ApiError::BadRequest(format!("the upload could not be read: {e}")));
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        PageError(ApiError::BadRequest(format!("the upload could not be read: {e}")))
+    };
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let bytes = field.bytes().await.map_err(bad)?;
-            text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid("file", "is not UTF-8 text (is it a GeoJSON file?)")));
+            text = Some(
+                String::from_utf8(bytes.to_vec())
+                    .map_err(|_| ApiError::invalid("file", "is not UTF-8 text (is it a GeoJSON file?)")),
+            );
             continue;
         }
         let value = field.text().await.map_err(bad)?;

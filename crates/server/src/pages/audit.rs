@@ -23,7 +23,13 @@ struct AuditQuery {
     list: ListQuery,
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<AuditQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> PageResult {
     caller.require(Permission::ViewAudit, None)?;
     let entity = q.list.kind.as_deref().filter(|k| !k.trim().is_empty());
     let lines = state.store.audit_log(if q.list.is_csv() { 10_000 } else { 500 }, entity).await?;
@@ -49,7 +55,14 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
         .collect();
     let page = ListPage {
         filters: vec![FilterField::text("kind", lang.t("audit.entity"), entity)],
-        columns: vec![lang.t("audit.at"), lang.t("audit.actor"), lang.t("audit.action"), lang.t("audit.entity"), lang.t("common.country"), "detail"],
+        columns: vec![
+            lang.t("audit.at"),
+            lang.t("audit.actor"),
+            lang.t("audit.action"),
+            lang.t("audit.entity"),
+            lang.t("common.country"),
+            "detail",
+        ],
         total: rows.len() as i64,
         rows,
         editable: false,

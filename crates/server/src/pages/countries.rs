@@ -22,10 +22,18 @@ pub fn router() -> Router<AppState> {
         .route("/countries/{code}/edit", get(edit_form).post(save))
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> PageResult {
     let mut countries = ops::countries(&state.store, &caller).await?;
     if let Some(text) = q.q.as_deref().map(str::to_lowercase).filter(|t| !t.trim().is_empty()) {
-        countries.retain(|c| [&c.code, &c.name_en, &c.name_es, &c.name_pt].iter().any(|v| v.to_lowercase().contains(text.trim())));
+        countries.retain(|c| {
+            [&c.code, &c.name_en, &c.name_es, &c.name_pt].iter().any(|v| v.to_lowercase().contains(text.trim()))
+        });
     }
     let can_edit = caller.allows(Permission::EditCountries, None);
     let rows: Vec<Row> = countries
@@ -44,7 +52,14 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
         .collect();
     let page = ListPage {
         filters: vec![super::FilterField::text("q", lang.t("common.search"), q.q.as_deref())],
-        columns: vec![lang.t("country.code"), lang.t("country.iso2"), lang.t("country.name_en"), lang.t("country.name_es"), lang.t("country.name_pt"), lang.t("nav.map")],
+        columns: vec![
+            lang.t("country.code"),
+            lang.t("country.iso2"),
+            lang.t("country.name_en"),
+            lang.t("country.name_es"),
+            lang.t("country.name_pt"),
+            lang.t("nav.map"),
+        ],
         total: rows.len() as i64,
         rows,
         editable: can_edit,
@@ -86,17 +101,39 @@ impl CountryForm {
 
 async fn new_form(SignedIn(caller): SignedIn, lang: Lang, uri: Uri) -> PageResult {
     caller.require(Permission::EditCountries, None)?;
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.countries"), "/countries", CountryForm::default().fields(lang), "/countries")))
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.countries"),
+        "/countries",
+        CountryForm::default().fields(lang),
+        "/countries",
+    )))
 }
 
-async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiPath(code): ApiPath<String>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(code): ApiPath<String>,
+) -> PageResult {
     caller.require(Permission::EditCountries, None)?;
     let c = state.store.country(&code.to_uppercase()).await?;
-    let form = CountryForm { code: c.code.clone(), iso2: c.iso2, name_en: c.name_en, name_es: c.name_es, name_pt: c.name_pt };
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.countries"), format!("/countries/{}/edit", c.code), form.fields(lang), "/countries")))
+    let form =
+        CountryForm { code: c.code.clone(), iso2: c.iso2, name_en: c.name_en, name_es: c.name_es, name_pt: c.name_pt };
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.countries"),
+        format!("/countries/{}/edit", c.code),
+        form.fields(lang),
+        "/countries",
+    )))
 }
 
-async fn save(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<CountryForm>) -> PageResult {
+async fn save(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<CountryForm>,
+) -> PageResult {
     let input = CountryInput {
         code: form.code.trim().to_uppercase(),
         iso2: form.iso2.trim().to_uppercase(),
@@ -106,6 +143,12 @@ async fn save(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { call
     };
     match ops::save_country(&state.store, &caller, &input).await {
         Ok(_) => Ok(see_other("/countries?notice=saved")),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.countries"), uri.path().to_string(), form.fields(lang), "/countries").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(&caller), &uri, "nav.countries"),
+            uri.path().to_string(),
+            form.fields(lang),
+            "/countries",
+        )
+        .failed(e),
     }
 }

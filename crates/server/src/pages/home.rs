@@ -50,6 +50,10 @@ async fn home(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
             rounds: state.store.list_rounds(&filter).await?.total,
         });
     }
-    let scope = if caller.user.all_countries { lang.t("home.all_countries").to_string() } else { caller.user.countries.join(", ") };
+    let scope = if caller.user.all_countries {
+        lang.t("home.all_countries").to_string()
+    } else {
+        caller.user.countries.join(", ")
+    };
     Ok(render(&HomePage { c: Chrome::new(lang, Some(&caller), &uri, "home.title"), scope, rows }))
 }

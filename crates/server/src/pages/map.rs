@@ -11,7 +11,7 @@ use rumbo_domain::permissions::Permission;
 use rumbo_store::model::ListFilter;
 use serde::Deserialize;
 
-use super::{Chrome, Choice, PageResult, country_choices, render};
+use super::{Choice, Chrome, PageResult, country_choices, render};
 use crate::AppState;
 use crate::auth::{Caller, SignedIn};
 use crate::error::ApiError;
@@ -67,7 +67,13 @@ struct MapQuery {
     country: Option<String>,
 }
 
-async fn page(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<MapQuery>) -> PageResult {
+async fn page(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<MapQuery>,
+) -> PageResult {
     let countries = ops::countries(&state.store, &caller).await?;
     let code = q
         .country

@@ -46,8 +46,24 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(map::router())
-        .route("/static/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../assets/app.css")) }))
-        .route("/static/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../assets/app.js")) }))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+                    include_str!("../../assets/app.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+                    include_str!("../../assets/app.js"),
+                )
+            }),
+        )
 }
 
 /// One entry of the main navigation.
@@ -93,7 +109,10 @@ impl Chrome {
             .map(|l| LangLink {
                 code: l.code(),
                 name: l.native_name(),
-                href: format!("/lang?{}", serde_html_form::to_string([("to", l.code()), ("back", back)]).unwrap_or_default()),
+                href: format!(
+                    "/lang?{}",
+                    serde_html_form::to_string([("to", l.code()), ("back", back)]).unwrap_or_default()
+                ),
                 current: *l == lang,
             })
             .collect();
@@ -116,7 +135,12 @@ impl Chrome {
                     nav.push(NavItem { label: lang.t(key), href, active, enabled: true });
                 }
             }
-            nav.push(NavItem { label: lang.t("nav.tokens"), href: "/tokens", active: path.starts_with("/tokens"), enabled: true });
+            nav.push(NavItem {
+                label: lang.t("nav.tokens"),
+                href: "/tokens",
+                active: path.starts_with("/tokens"),
+                enabled: true,
+            });
             for key in ["nav.forms", "nav.data", "nav.protection", "nav.response"] {
                 nav.push(NavItem { label: lang.t(key), href: "#", active: false, enabled: false });
             }
@@ -259,7 +283,13 @@ pub fn country_choices(countries: &[Country], lang: Lang, current: &str, any: bo
 }
 
 /// Choices from a code list, labelled through `prefix.code` translations.
-pub fn code_choices<T: Copy + std::fmt::Display>(all: &[T], lang: Lang, prefix: &str, current: &str, any: bool) -> Vec<Choice> {
+pub fn code_choices<T: Copy + std::fmt::Display>(
+    all: &[T],
+    lang: Lang,
+    prefix: &str,
+    current: &str,
+    any: bool,
+) -> Vec<Choice> {
     let mut choices = Vec::new();
     if any {
         choices.push(Choice::new("", lang.t("common.all"), current));
@@ -427,7 +457,17 @@ pub struct FormField {
 
 impl FormField {
     pub fn input(kind: &'static str, name: &'static str, label: &'static str, value: impl Into<String>) -> Self {
-        FormField { name, label, kind, value: value.into(), checked: false, options: Vec::new(), required: false, help: None, error: None }
+        FormField {
+            name,
+            label,
+            kind,
+            value: value.into(),
+            checked: false,
+            options: Vec::new(),
+            required: false,
+            help: None,
+            error: None,
+        }
     }
 
     pub fn select(name: &'static str, label: &'static str, options: Vec<Choice>) -> Self {
@@ -468,7 +508,15 @@ pub struct FormPage {
 
 impl FormPage {
     pub fn new(c: Chrome, action: impl Into<String>, fields: Vec<FormField>, cancel_url: impl Into<String>) -> Self {
-        FormPage { c, action: action.into(), fields, errors: Vec::new(), cancel_url: cancel_url.into(), delete_url: None, multipart: false }
+        FormPage {
+            c,
+            action: action.into(),
+            fields,
+            errors: Vec::new(),
+            cancel_url: cancel_url.into(),
+            delete_url: None,
+            multipart: false,
+        }
     }
 
     /// Shows a failed save: field errors next to their fields, the rest above the form.
@@ -532,17 +580,23 @@ where
 
 /// Parses a number typed into a form, naming the field when it is not one.
 pub fn parse_number<T: std::str::FromStr>(value: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<T> {
-    match value.trim().replace(',', ".").parse() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errors.push(FieldError::new(field, if value.trim().is_empty() { "is required".to_string() } else { format!("'{value}' is not a number") }));
-            None
-        }
+    if let Ok(v) = value.trim().replace(',', ".").parse() {
+        Some(v)
+    } else {
+        errors.push(FieldError::new(
+            field,
+            if value.trim().is_empty() { "is required".to_string() } else { format!("'{value}' is not a number") },
+        ));
+        None
     }
 }
 
 /// Parses a choice from a code list, naming the field when it is not one of them.
-pub fn parse_code<T: std::str::FromStr<Err = String>>(value: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+pub fn parse_code<T: std::str::FromStr<Err = String>>(
+    value: &str,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
     value.parse().map_err(|e: String| errors.push(FieldError::new(field, e))).ok()
 }
 

@@ -8,7 +8,10 @@ use rumbo_domain::permissions::Permission;
 use rumbo_store::model::{Organisation, OrganisationInput, OrganisationKind};
 use serde::Deserialize;
 
-use super::{Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices, parse_code, render, see_other};
+use super::{
+    Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
+    parse_code, render, see_other,
+};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
@@ -23,20 +26,34 @@ pub fn router() -> Router<AppState> {
         .route("/organisations/{id}/edit", get(edit_form).post(update))
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> PageResult {
     let page = ops::organisations(&state.store, &caller, &q.filter()).await?;
     let can_edit = caller.allows(Permission::EditOrganisations, None);
     let rows = page
         .items
         .iter()
         .map(|o| Row {
-            cells: vec![Cell::text(&o.name), Cell::text(&o.acronym), Cell::text(lang.t(&format!("org.kind.{}", o.kind)))],
+            cells: vec![
+                Cell::text(&o.name),
+                Cell::text(&o.acronym),
+                Cell::text(lang.t(&format!("org.kind.{}", o.kind))),
+            ],
             edit: can_edit.then(|| format!("/organisations/{}/edit", o.id)),
         })
         .collect();
     let page = ListPage {
         filters: vec![
-            FilterField::select("kind", lang.t("common.kind"), code_choices(OrganisationKind::ALL, lang, "org.kind", q.kind.as_deref().unwrap_or_default(), true)),
+            FilterField::select(
+                "kind",
+                lang.t("common.kind"),
+                code_choices(OrganisationKind::ALL, lang, "org.kind", q.kind.as_deref().unwrap_or_default(), true),
+            ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
         columns: vec![lang.t("common.name"), lang.t("org.acronym"), lang.t("common.kind")],
@@ -80,7 +97,12 @@ impl OrganisationForm {
         vec![
             FormField::input("text", "name", lang.t("common.name"), &self.name).required(),
             FormField::input("text", "acronym", lang.t("org.acronym"), &self.acronym),
-            FormField::select("kind", lang.t("common.kind"), code_choices(OrganisationKind::ALL, lang, "org.kind", &self.kind, false)).required(),
+            FormField::select(
+                "kind",
+                lang.t("common.kind"),
+                code_choices(OrganisationKind::ALL, lang, "org.kind", &self.kind, false),
+            )
+            .required(),
         ]
     }
 }
@@ -88,10 +110,22 @@ impl OrganisationForm {
 async fn new_form(SignedIn(caller): SignedIn, lang: Lang, uri: Uri) -> PageResult {
     caller.require(Permission::EditOrganisations, None)?;
     let form = OrganisationForm { kind: "nngo".into(), ..Default::default() };
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.organisations"), "/organisations", form.fields(lang), "/organisations")))
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.organisations"),
+        "/organisations",
+        form.fields(lang),
+        "/organisations",
+    )))
 }
 
-async fn save(state: &AppState, lang: Lang, uri: &Uri, caller: &crate::auth::Caller, id: Option<i64>, form: &OrganisationForm) -> PageResult {
+async fn save(
+    state: &AppState,
+    lang: Lang,
+    uri: &Uri,
+    caller: &crate::auth::Caller,
+    id: Option<i64>,
+    form: &OrganisationForm,
+) -> PageResult {
     caller.require(Permission::EditOrganisations, None)?;
     let result = match form.input() {
         Ok(input) => ops::save_organisation(&state.store, caller, id, &input).await,
@@ -100,21 +134,49 @@ async fn save(state: &AppState, lang: Lang, uri: &Uri, caller: &crate::auth::Cal
     let action = id.map_or_else(|| "/organisations".to_string(), |id| format!("/organisations/{id}/edit"));
     match result {
         Ok(_) => Ok(see_other("/organisations?notice=saved")),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(caller), uri, "nav.organisations"), action, form.fields(lang), "/organisations").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(caller), uri, "nav.organisations"),
+            action,
+            form.fields(lang),
+            "/organisations",
+        )
+        .failed(e),
     }
 }
 
-async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<OrganisationForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<OrganisationForm>,
+) -> PageResult {
     save(&state, lang, &uri, &caller, None, &form).await
 }
 
-async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> PageResult {
     caller.require(Permission::EditOrganisations, None)?;
     let org = state.store.organisation(id).await?;
     let form = OrganisationForm::from_organisation(&org);
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.organisations"), format!("/organisations/{id}/edit"), form.fields(lang), "/organisations")))
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.organisations"),
+        format!("/organisations/{id}/edit"),
+        form.fields(lang),
+        "/organisations",
+    )))
 }
 
-async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, Posted { caller, form }: Posted<OrganisationForm>) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, form }: Posted<OrganisationForm>,
+) -> PageResult {
     save(&state, lang, &uri, &caller, Some(id), &form).await
 }

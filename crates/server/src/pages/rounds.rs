@@ -11,8 +11,8 @@ use rumbo_store::model::{Country, Round, RoundInput, RoundStatus};
 use serde::Deserialize;
 
 use super::{
-    Cell, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageResult, Posted, Row, code_choices, country_choices,
-    parse_code, render, see_other,
+    Cell, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageResult, Posted, Row,
+    code_choices, country_choices, parse_code, render, see_other,
 };
 use crate::AppState;
 use crate::auth::{Caller, SignedIn};
@@ -29,7 +29,13 @@ pub fn router() -> Router<AppState> {
         .route("/rounds/{id}/delete", post(delete))
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> PageResult {
     let filter = ops::scoped(&caller, q.filter())?;
     let page = state.store.list_rounds(&filter).await?;
     let countries = ops::countries(&state.store, &caller).await?;
@@ -56,10 +62,20 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
     let page = ListPage {
         filters: vec![
             FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
-            FilterField::select("kind", lang.t("common.status"), code_choices(RoundStatus::ALL, lang, "round.status", q.kind.as_deref().unwrap_or_default(), true)),
+            FilterField::select(
+                "kind",
+                lang.t("common.status"),
+                code_choices(RoundStatus::ALL, lang, "round.status", q.kind.as_deref().unwrap_or_default(), true),
+            ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![lang.t("common.country"), lang.t("common.name"), lang.t("round.starts_on"), lang.t("round.ends_on"), lang.t("common.status")],
+        columns: vec![
+            lang.t("common.country"),
+            lang.t("common.name"),
+            lang.t("round.starts_on"),
+            lang.t("round.ends_on"),
+            lang.t("common.status"),
+        ],
         rows,
         total: page.total,
         editable: true,
@@ -89,7 +105,16 @@ struct RoundForm {
 
 fn parse_date(value: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| errors.push(FieldError::new(field, if value.trim().is_empty() { "is required".into() } else { format!("'{value}' is not a date (YYYY-MM-DD)") })))
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                field,
+                if value.trim().is_empty() {
+                    "is required".into()
+                } else {
+                    format!("'{value}' is not a date (YYYY-MM-DD)")
+                },
+            ));
+        })
         .ok()
 }
 
@@ -110,20 +135,34 @@ impl RoundForm {
         let ends_on = parse_date(&self.ends_on, "ends_on", &mut errors);
         let status = parse_code(&self.status, "status", &mut errors);
         match (starts_on, ends_on, status) {
-            (Some(starts_on), Some(ends_on), Some(status)) => {
-                Ok(RoundInput { country_code: self.country_code.clone(), name: self.name.clone(), starts_on, ends_on, status })
-            }
+            (Some(starts_on), Some(ends_on), Some(status)) => Ok(RoundInput {
+                country_code: self.country_code.clone(),
+                name: self.name.clone(),
+                starts_on,
+                ends_on,
+                status,
+            }),
             _ => Err(ApiError::Invalid(errors)),
         }
     }
 
     fn fields(&self, lang: Lang, countries: &[Country]) -> Vec<FormField> {
         vec![
-            FormField::select("country_code", lang.t("common.country"), country_choices(countries, lang, &self.country_code, false)).required(),
+            FormField::select(
+                "country_code",
+                lang.t("common.country"),
+                country_choices(countries, lang, &self.country_code, false),
+            )
+            .required(),
             FormField::input("text", "name", lang.t("common.name"), &self.name).required(),
             FormField::input("date", "starts_on", lang.t("round.starts_on"), &self.starts_on).required(),
             FormField::input("date", "ends_on", lang.t("round.ends_on"), &self.ends_on).required(),
-            FormField::select("status", lang.t("common.status"), code_choices(RoundStatus::ALL, lang, "round.status", &self.status, false)).required(),
+            FormField::select(
+                "status",
+                lang.t("common.status"),
+                code_choices(RoundStatus::ALL, lang, "round.status", &self.status, false),
+            )
+            .required(),
         ]
     }
 }
@@ -142,13 +181,33 @@ struct NewQuery {
     country: Option<String>,
 }
 
-async fn new_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<NewQuery>) -> PageResult {
+async fn new_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<NewQuery>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller).await?;
-    let form = RoundForm { country_code: q.country.unwrap_or_default().to_uppercase(), status: "planned".into(), ..Default::default() };
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.rounds"), "/rounds", form.fields(lang, &countries), "/rounds")))
+    let form = RoundForm {
+        country_code: q.country.unwrap_or_default().to_uppercase(),
+        status: "planned".into(),
+        ..Default::default()
+    };
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
+        "/rounds",
+        form.fields(lang, &countries),
+        "/rounds",
+    )))
 }
 
-async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<RoundForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<RoundForm>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller).await?;
     let result = match form.input() {
         Ok(input) => ops::create_round(&state.store, &caller, input).await,
@@ -156,11 +215,23 @@ async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { ca
     };
     match result {
         Ok(r) => Ok(see_other(&format!("/rounds?country={}&notice=saved", r.country_code))),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.rounds"), "/rounds", form.fields(lang, &countries), "/rounds").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
+            "/rounds",
+            form.fields(lang, &countries),
+            "/rounds",
+        )
+        .failed(e),
     }
 }
 
-async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> PageResult {
     let round = ops::round(&state.store, &caller, id).await?;
     caller.require(Permission::EditRounds, Some(&round.country_code))?;
     let countries = editable_countries(&state, &caller).await?;
@@ -174,7 +245,13 @@ async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, la
     Ok(render(&page))
 }
 
-async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, Posted { caller, form }: Posted<RoundForm>) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, form }: Posted<RoundForm>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller).await?;
     let result = match form.input() {
         Ok(input) => ops::update_round(&state.store, &caller, id, input).await,
@@ -182,11 +259,21 @@ async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id)
     };
     match result {
         Ok(r) => Ok(see_other(&format!("/rounds?country={}&notice=saved", r.country_code))),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.rounds"), format!("/rounds/{id}/edit"), form.fields(lang, &countries), "/rounds").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
+            format!("/rounds/{id}/edit"),
+            form.fields(lang, &countries),
+            "/rounds",
+        )
+        .failed(e),
     }
 }
 
-async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>, Posted { caller, .. }: Posted<Ignored>) -> PageResult {
+async fn delete(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, .. }: Posted<Ignored>,
+) -> PageResult {
     let round = ops::round(&state.store, &caller, id).await?;
     ops::delete_round(&state.store, &caller, id).await?;
     Ok(see_other(&format!("/rounds?country={}&notice=deleted", round.country_code)))

@@ -53,10 +53,21 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 fn login_csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((LOGIN_CSRF_COOKIE, value)).http_only(true).same_site(SameSite::Strict).secure(secure).path("/login").build()
+    Cookie::build((LOGIN_CSRF_COOKIE, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/login")
+        .build()
 }
 
-async fn login_page(State(state): State<AppState>, lang: Lang, uri: Uri, jar: CookieJar, Query(q): Query<LoginQuery>) -> Response {
+async fn login_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     let csrf = new_secret("");
     let page = LoginPage {
         c: Chrome::new(lang, None, &uri, "login.title"),
@@ -79,7 +90,13 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, lang: Lang, uri: Uri, jar: CookieJar, axum::Form(form): axum::Form<LoginForm>) -> PageResult {
+async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<LoginForm>,
+) -> PageResult {
     let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(&expected, &form.csrf) {
         return Err(PageError(ApiError::Forbidden(lang.t("error.csrf").into())));
@@ -102,7 +119,10 @@ async fn login(State(state): State<AppState>, lang: Lang, uri: Uri, jar: CookieJ
     };
     let secret = new_secret("");
     let hours = state.config.session_hours;
-    state.store.create_session(user.id, &secret_hash(&secret), &new_secret(""), Utc::now() + Duration::hours(hours)).await?;
+    state
+        .store
+        .create_session(user.id, &secret_hash(&secret), &new_secret(""), Utc::now() + Duration::hours(hours))
+        .await?;
     state
         .store
         .record(AuditEvent {
@@ -114,9 +134,11 @@ async fn login(State(state): State<AppState>, lang: Lang, uri: Uri, jar: CookieJ
             detail: json!({}),
         })
         .await?;
-    let jar = jar
-        .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
-        .add(session_cookie(secret, state.config.secure_cookies, cookie::time::Duration::hours(hours)));
+    let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(session_cookie(
+        secret,
+        state.config.secure_cookies,
+        cookie::time::Duration::hours(hours),
+    ));
     Ok((jar, see_other(&safe_next(form.next.as_deref()))).into_response())
 }
 

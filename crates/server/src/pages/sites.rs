@@ -10,8 +10,8 @@ use rumbo_store::model::{Country, Site, SiteInput, SiteKind};
 use serde::Deserialize;
 
 use super::{
-    Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices, country_choices,
-    parse_code, parse_number, render, see_other, yes_no,
+    Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
+    country_choices, parse_code, parse_number, render, see_other, yes_no,
 };
 use crate::AppState;
 use crate::auth::{Caller, SignedIn};
@@ -28,7 +28,13 @@ pub fn router() -> Router<AppState> {
         .route("/sites/{id}/delete", post(delete))
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> PageResult {
     let filter = ops::scoped(&caller, q.filter())?;
     let page = state.store.list_sites(&filter).await?;
     let countries = ops::countries(&state.store, &caller).await?;
@@ -43,7 +49,12 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
                 Cell::text(&s.name),
                 Cell::text(lang.t(&format!("site.kind.{}", s.kind))),
                 Cell::text(&s.country_code),
-                Cell::text(s.admin_area_name.as_deref().map(|n| format!("{n} ({})", s.admin_area_pcode.as_deref().unwrap_or_default())).unwrap_or_default()),
+                Cell::text(
+                    s.admin_area_name
+                        .as_deref()
+                        .map(|n| format!("{n} ({})", s.admin_area_pcode.as_deref().unwrap_or_default()))
+                        .unwrap_or_default(),
+                ),
                 Cell::text(format!("{:.4}", s.latitude)),
                 Cell::text(format!("{:.4}", s.longitude)),
                 Cell::text(yes_no(lang, s.active)),
@@ -59,8 +70,16 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
     let current_country = q.country.clone().unwrap_or_default().to_uppercase();
     let page = ListPage {
         filters: vec![
-            FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current_country, true)),
-            FilterField::select("kind", lang.t("common.kind"), code_choices(SiteKind::ALL, lang, "site.kind", q.kind.as_deref().unwrap_or_default(), true)),
+            FilterField::select(
+                "country",
+                lang.t("common.country"),
+                country_choices(&countries, lang, &current_country, true),
+            ),
+            FilterField::select(
+                "kind",
+                lang.t("common.kind"),
+                code_choices(SiteKind::ALL, lang, "site.kind", q.kind.as_deref().unwrap_or_default(), true),
+            ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
         columns: vec![
@@ -143,13 +162,24 @@ impl SiteForm {
 
     fn fields(&self, lang: Lang, countries: &[Country]) -> Vec<FormField> {
         vec![
-            FormField::select("country_code", lang.t("common.country"), country_choices(countries, lang, &self.country_code, false)).required(),
+            FormField::select(
+                "country_code",
+                lang.t("common.country"),
+                country_choices(countries, lang, &self.country_code, false),
+            )
+            .required(),
             FormField::input("text", "code", lang.t("common.code"), &self.code).required(),
             FormField::input("text", "name", lang.t("common.name"), &self.name).required(),
-            FormField::select("kind", lang.t("common.kind"), code_choices(SiteKind::ALL, lang, "site.kind", &self.kind, false)).required(),
+            FormField::select(
+                "kind",
+                lang.t("common.kind"),
+                code_choices(SiteKind::ALL, lang, "site.kind", &self.kind, false),
+            )
+            .required(),
             FormField::input("number", "latitude", lang.t("site.latitude"), &self.latitude).required(),
             FormField::input("number", "longitude", lang.t("site.longitude"), &self.longitude).required(),
-            FormField::input("text", "admin_area_pcode", lang.t("site.admin_area"), &self.admin_area_pcode).help(lang.t("site.admin_area_help")),
+            FormField::input("text", "admin_area_pcode", lang.t("site.admin_area"), &self.admin_area_pcode)
+                .help(lang.t("site.admin_area_help")),
             FormField::checkbox("active", lang.t("common.active"), self.active.is_some()),
         ]
     }
@@ -159,7 +189,10 @@ async fn editable_countries(state: &AppState, caller: &Caller) -> Result<Vec<Cou
     let mut countries = ops::countries(&state.store, caller).await?;
     countries.retain(|c| caller.allows(Permission::EditLocations, Some(&c.code)));
     if countries.is_empty() {
-        return Err(ApiError::Forbidden(format!("your role ({}) may not edit admin areas and sites", caller.user.role)));
+        return Err(ApiError::Forbidden(format!(
+            "your role ({}) may not edit admin areas and sites",
+            caller.user.role
+        )));
     }
     Ok(countries)
 }
@@ -169,14 +202,30 @@ struct NewQuery {
     country: Option<String>,
 }
 
-async fn new_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<NewQuery>) -> PageResult {
+async fn new_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<NewQuery>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller).await?;
-    let form = SiteForm { country_code: q.country.unwrap_or_default().to_uppercase(), kind: "border_crossing".into(), active: Some("true".into()), ..Default::default() };
+    let form = SiteForm {
+        country_code: q.country.unwrap_or_default().to_uppercase(),
+        kind: "border_crossing".into(),
+        active: Some("true".into()),
+        ..Default::default()
+    };
     let c = Chrome::new(lang, Some(&caller), &uri, "nav.sites");
     Ok(render(&FormPage::new(c, "/sites", form.fields(lang, &countries), "/sites")))
 }
 
-async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<SiteForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<SiteForm>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller).await?;
     let result = match form.input() {
         Ok(input) => ops::create_site(&state.store, &caller, input).await,
@@ -184,11 +233,23 @@ async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { ca
     };
     match result {
         Ok(site) => Ok(see_other(&format!("/sites?country={}&notice=saved", site.country_code))),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.sites"), "/sites", form.fields(lang, &countries), "/sites").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(&caller), &uri, "nav.sites"),
+            "/sites",
+            form.fields(lang, &countries),
+            "/sites",
+        )
+        .failed(e),
     }
 }
 
-async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> PageResult {
     let site = ops::site(&state.store, &caller, id).await?;
     caller.require(Permission::EditLocations, Some(&site.country_code))?;
     let countries = editable_countries(&state, &caller).await?;
@@ -203,7 +264,13 @@ async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, la
     Ok(render(&page))
 }
 
-async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, Posted { caller, form }: Posted<SiteForm>) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, form }: Posted<SiteForm>,
+) -> PageResult {
     let countries = editable_countries(&state, &caller).await?;
     let result = match form.input() {
         Ok(input) => ops::update_site(&state.store, &caller, id, input).await,
@@ -212,14 +279,23 @@ async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id)
     match result {
         Ok(site) => Ok(see_other(&format!("/sites?country={}&notice=saved", site.country_code))),
         Err(e) => {
-            let mut page = FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.sites"), format!("/sites/{id}/edit"), form.fields(lang, &countries), "/sites");
+            let mut page = FormPage::new(
+                Chrome::new(lang, Some(&caller), &uri, "nav.sites"),
+                format!("/sites/{id}/edit"),
+                form.fields(lang, &countries),
+                "/sites",
+            );
             page.delete_url = Some(format!("/sites/{id}/delete"));
             page.failed(e)
         }
     }
 }
 
-async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>, Posted { caller, .. }: Posted<super::Ignored>) -> PageResult {
+async fn delete(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, .. }: Posted<super::Ignored>,
+) -> PageResult {
     let site = ops::site(&state.store, &caller, id).await?;
     ops::delete_site(&state.store, &caller, id).await?;
     Ok(see_other(&format!("/sites?country={}&notice=deleted", site.country_code)))

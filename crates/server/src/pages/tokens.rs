@@ -38,14 +38,29 @@ struct TokensPage {
     error: Option<String>,
 }
 
-async fn show(state: &AppState, caller: &Caller, lang: Lang, uri: &Uri, secret: Option<String>, error: Option<String>) -> Result<TokensPage, ApiError> {
-    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or_else(|| lang.t("token.never").to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+async fn show(
+    state: &AppState,
+    caller: &Caller,
+    lang: Lang,
+    uri: &Uri,
+    secret: Option<String>,
+    error: Option<String>,
+) -> Result<TokensPage, ApiError> {
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| lang.t("token.never").to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    };
     let tokens = state
         .store
         .list_api_tokens(caller.user.id)
         .await?
         .into_iter()
-        .map(|t: ApiToken| TokenRow { id: t.id, name: t.name, created: fmt(Some(t.created_at)), expires: fmt(t.expires_at), last_used: fmt(t.last_used_at) })
+        .map(|t: ApiToken| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: fmt(Some(t.created_at)),
+            expires: fmt(t.expires_at),
+            last_used: fmt(t.last_used_at),
+        })
         .collect();
     Ok(TokensPage { c: Chrome::new(lang, Some(caller), uri, "nav.tokens"), tokens, secret, error })
 }
@@ -62,10 +77,18 @@ struct NewToken {
     expires_in_days: String,
 }
 
-async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<NewToken>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<NewToken>,
+) -> PageResult {
     let days = match form.expires_in_days.trim() {
         "" => Ok(None),
-        d => d.parse::<i64>().map(Some).map_err(|_| ApiError::invalid("expires_in_days", format!("'{d}' is not a whole number of days"))),
+        d => d
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::invalid("expires_in_days", format!("'{d}' is not a whole number of days"))),
     };
     let result = match days {
         Ok(days) => ops::create_token(&state.store, &caller, &form.name, days).await,
@@ -81,7 +104,11 @@ async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { ca
     }
 }
 
-async fn revoke(State(state): State<AppState>, ApiPath(id): ApiPath<i64>, Posted { caller, .. }: Posted<Ignored>) -> PageResult {
+async fn revoke(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, .. }: Posted<Ignored>,
+) -> PageResult {
     state.store.revoke_api_token(&caller.actor(), caller.user.id, id).await?;
     Ok(see_other("/tokens?notice=deleted"))
 }

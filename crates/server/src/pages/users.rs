@@ -9,8 +9,8 @@ use rumbo_store::model::{Country, ListFilter, Organisation, Role, User, UserInpu
 use serde::Deserialize;
 
 use super::{
-    Cell, Chrome, Choice, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices, country_choices,
-    parse_code, render, see_other, yes_no,
+    Cell, Choice, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
+    country_choices, parse_code, render, see_other, yes_no,
 };
 use crate::AppState;
 use crate::auth::{Caller, SignedIn};
@@ -26,7 +26,13 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/edit", get(edit_form).post(update))
 }
 
-async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> PageResult {
     let page = ops::users(&state.store, &caller, q.filter()).await?;
     let countries = ops::countries(&state.store, &caller).await?;
     let rows = page
@@ -37,7 +43,11 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
                 Cell::text(&u.username),
                 Cell::text(&u.display_name),
                 Cell::text(lang.t(&format!("role.{}", u.role))),
-                Cell::text(if u.all_countries { lang.t("home.all_countries").to_string() } else { u.countries.join(", ") }),
+                Cell::text(if u.all_countries {
+                    lang.t("home.all_countries").to_string()
+                } else {
+                    u.countries.join(", ")
+                }),
                 Cell::text(yes_no(lang, u.active)),
             ],
             edit: Some(format!("/users/{}/edit", u.id)),
@@ -47,10 +57,20 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
     let page = ListPage {
         filters: vec![
             FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
-            FilterField::select("kind", lang.t("user.role"), code_choices(Role::ALL, lang, "role", q.kind.as_deref().unwrap_or_default(), true)),
+            FilterField::select(
+                "kind",
+                lang.t("user.role"),
+                code_choices(Role::ALL, lang, "role", q.kind.as_deref().unwrap_or_default(), true),
+            ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![lang.t("user.username"), lang.t("user.display_name"), lang.t("user.role"), lang.t("user.countries"), lang.t("common.active")],
+        columns: vec![
+            lang.t("user.username"),
+            lang.t("user.display_name"),
+            lang.t("user.role"),
+            lang.t("user.countries"),
+            lang.t("common.active"),
+        ],
         rows,
         total: page.total,
         editable: true,
@@ -121,7 +141,11 @@ impl UserForm {
 
     fn fields(&self, lang: Lang, countries: &[Country], organisations: &[Organisation]) -> Vec<FormField> {
         let mut orgs = vec![Choice::new("", "—", &self.organisation_id)];
-        orgs.extend(organisations.iter().map(|o| Choice::new(o.id.to_string(), format!("{} ({})", o.name, o.acronym), &self.organisation_id)));
+        orgs.extend(
+            organisations
+                .iter()
+                .map(|o| Choice::new(o.id.to_string(), format!("{} ({})", o.name, o.acronym), &self.organisation_id)),
+        );
         let mut country_options = country_choices(countries, lang, "", false);
         for option in &mut country_options {
             option.selected = self.countries.contains(&option.value);
@@ -129,7 +153,8 @@ impl UserForm {
         vec![
             FormField::input("text", "username", lang.t("user.username"), &self.username).required(),
             FormField::input("text", "display_name", lang.t("user.display_name"), &self.display_name).required(),
-            FormField::select("role", lang.t("user.role"), code_choices(Role::ALL, lang, "role", &self.role, false)).required(),
+            FormField::select("role", lang.t("user.role"), code_choices(Role::ALL, lang, "role", &self.role, false))
+                .required(),
             FormField::select("organisation_id", lang.t("user.organisation"), orgs),
             FormField::checkbox("all_countries", lang.t("user.all_countries"), self.all_countries.is_some()),
             FormField::multiselect("countries", lang.t("user.countries"), country_options),
@@ -142,17 +167,30 @@ impl UserForm {
 async fn choices(state: &AppState, caller: &Caller) -> Result<(Vec<Country>, Vec<Organisation>), ApiError> {
     caller.require(Permission::ManageUsers, None)?;
     let countries = ops::countries(&state.store, caller).await?;
-    let organisations = state.store.list_organisations(&ListFilter { limit: Some(10_000), ..Default::default() }).await?.items;
+    let organisations =
+        state.store.list_organisations(&ListFilter { limit: Some(10_000), ..Default::default() }).await?.items;
     Ok((countries, organisations))
 }
 
 async fn new_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri) -> PageResult {
     let (countries, organisations) = choices(&state, &caller).await?;
     let form = UserForm { role: "viewer".into(), active: Some("true".into()), ..Default::default() };
-    Ok(render(&FormPage::new(Chrome::new(lang, Some(&caller), &uri, "nav.users"), "/users", form.fields(lang, &countries, &organisations), "/users")))
+    Ok(render(&FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.users"),
+        "/users",
+        form.fields(lang, &countries, &organisations),
+        "/users",
+    )))
 }
 
-async fn save(state: &AppState, lang: Lang, uri: &Uri, caller: &Caller, id: Option<i64>, form: &UserForm) -> PageResult {
+async fn save(
+    state: &AppState,
+    lang: Lang,
+    uri: &Uri,
+    caller: &Caller,
+    id: Option<i64>,
+    form: &UserForm,
+) -> PageResult {
     let (countries, organisations) = choices(state, caller).await?;
     let result = match form.input() {
         Ok(input) => ops::save_user(&state.store, caller, id, input, Some(&form.password)).await,
@@ -161,15 +199,32 @@ async fn save(state: &AppState, lang: Lang, uri: &Uri, caller: &Caller, id: Opti
     let action = id.map_or_else(|| "/users".to_string(), |id| format!("/users/{id}/edit"));
     match result {
         Ok(_) => Ok(see_other("/users?notice=saved")),
-        Err(e) => FormPage::new(Chrome::new(lang, Some(caller), uri, "nav.users"), action, form.fields(lang, &countries, &organisations), "/users").failed(e),
+        Err(e) => FormPage::new(
+            Chrome::new(lang, Some(caller), uri, "nav.users"),
+            action,
+            form.fields(lang, &countries, &organisations),
+            "/users",
+        )
+        .failed(e),
     }
 }
 
-async fn create(State(state): State<AppState>, lang: Lang, uri: Uri, Posted { caller, form }: Posted<UserForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    Posted { caller, form }: Posted<UserForm>,
+) -> PageResult {
     save(&state, lang, &uri, &caller, None, &form).await
 }
 
-async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+) -> PageResult {
     let (countries, organisations) = choices(&state, &caller).await?;
     let user = ops::user(&state.store, &caller, id).await?;
     let mut page = FormPage::new(
@@ -182,6 +237,12 @@ async fn edit_form(State(state): State<AppState>, SignedIn(caller): SignedIn, la
     Ok(render(&page))
 }
 
-async fn update(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, Posted { caller, form }: Posted<UserForm>) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    Posted { caller, form }: Posted<UserForm>,
+) -> PageResult {
     save(&state, lang, &uri, &caller, Some(id), &form).await
 }

@@ -29,11 +29,13 @@ fn find(names: &[&str]) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rumbo_browser), ignore = "browser: install the Debian packages chromium and chromium-driver to run")]
 async fn sign_in_switch_language_and_draw_the_map() {
     let required = std::env::var("RUMBO_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(chromedriver), Some(chromium)) =
-        (find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]), find(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]))
-    else {
+    let (Some(chromedriver), Some(chromium)) = (
+        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
+        find(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),
+    ) else {
         assert!(!required, "RUMBO_REQUIRE_BROWSER=1 but chromium or chromedriver is not installed");
         eprintln!("SKIPPED browser test: install the Debian packages chromium and chromium-driver to run it");
         return;

@@ -14,7 +14,8 @@ pub const PASSWORD: &str = "correct-horse-1";
 
 /// A square around Cúcuta (lon -73..-72, lat 7..8.5) and one around Lima.
 pub const NSA: &str = r#"{"type":"Polygon","coordinates":[[[-73,7],[-72,7],[-72,8.5],[-73,8.5],[-73,7]]]}"#;
-pub const LIM: &str = r#"{"type":"Polygon","coordinates":[[[-77.5,-12.5],[-76.5,-12.5],[-76.5,-11.5],[-77.5,-11.5],[-77.5,-12.5]]]}"#;
+pub const LIM: &str =
+    r#"{"type":"Polygon","coordinates":[[[-77.5,-12.5],[-76.5,-12.5],[-76.5,-11.5],[-77.5,-11.5],[-77.5,-12.5]]]}"#;
 
 pub struct TestServer {
     pub base: String,
@@ -49,25 +50,46 @@ impl TestServer {
     pub async fn with_fixture(db: TestDb) -> TestServer {
         let actor = Actor::system("test");
         for (code, iso2, name) in [("COL", "CO", "Colombia"), ("PER", "PE", "Peru")] {
-            db.upsert_country(&actor, &CountryInput { code: code.into(), iso2: iso2.into(), name_en: name.into(), name_es: name.into(), name_pt: name.into() })
-                .await
-                .unwrap();
+            db.upsert_country(
+                &actor,
+                &CountryInput {
+                    code: code.into(),
+                    iso2: iso2.into(),
+                    name_en: name.into(),
+                    name_es: name.into(),
+                    name_pt: name.into(),
+                },
+            )
+            .await
+            .unwrap();
         }
-        for (country, pcode, name, geometry) in [("COL", "CO-NSA", "Norte de Santander", NSA), ("PER", "PE-LIM", "Lima", LIM)] {
-            let mut a = AdminAreaInput { country_code: country.into(), pcode: pcode.into(), level: 1, name_en: name.into(), geometry: Some(geometry.into()), ..Default::default() };
+        for (country, pcode, name, geometry) in
+            [("COL", "CO-NSA", "Norte de Santander", NSA), ("PER", "PE-LIM", "Lima", LIM)]
+        {
+            let mut a = AdminAreaInput {
+                country_code: country.into(),
+                pcode: pcode.into(),
+                level: 1,
+                name_en: name.into(),
+                geometry: Some(geometry.into()),
+                ..Default::default()
+            };
             a.normalise();
             db.create_admin_area(&actor, &a).await.unwrap();
         }
-        db.create_site(&actor, &SiteInput {
-            country_code: "PER".into(),
-            code: "PER-FMP-001".into(),
-            name: "Terminal Plaza Norte".into(),
-            kind: SiteKind::BusTerminal,
-            latitude: -12.0,
-            longitude: -77.06,
-            admin_area_pcode: Some("PE-LIM".into()),
-            active: true,
-        })
+        db.create_site(
+            &actor,
+            &SiteInput {
+                country_code: "PER".into(),
+                code: "PER-FMP-001".into(),
+                name: "Terminal Plaza Norte".into(),
+                kind: SiteKind::BusTerminal,
+                latitude: -12.0,
+                longitude: -77.06,
+                admin_area_pcode: Some("PE-LIM".into()),
+                active: true,
+            },
+        )
         .await
         .unwrap();
         let hash = hash_password(PASSWORD);
@@ -78,15 +100,20 @@ impl TestServer {
             ("enumerator", Role::Enumerator, false, vec!["COL".to_string()]),
             ("viewer", Role::Viewer, true, vec![]),
         ] {
-            db.save_user(&actor, None, &UserInput {
-                username: username.into(),
-                display_name: format!("Test {username}"),
-                role,
-                organisation_id: None,
-                all_countries: all,
-                countries,
-                active: true,
-            }, Some(&hash))
+            db.save_user(
+                &actor,
+                None,
+                &UserInput {
+                    username: username.into(),
+                    display_name: format!("Test {username}"),
+                    role,
+                    organisation_id: None,
+                    all_countries: all,
+                    countries,
+                    active: true,
+                },
+                Some(&hash),
+            )
             .await
             .unwrap();
         }
@@ -99,7 +126,12 @@ impl TestServer {
 
     /// A bearer token for a fixture user.
     pub async fn token(&self, username: &str) -> String {
-        let r = client().post(self.url("/api/v1/auth/token")).json(&json!({ "username": username, "password": PASSWORD })).send().await.unwrap();
+        let r = client()
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201, "token for {username}");
         r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
     }
