@@ -113,6 +113,8 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// Load the 18 countries of the Venezuela response (ISO codes and names); safe to repeat.
+    Countries,
     /// Load admin areas from a GeoJSON FeatureCollection, all or nothing.
     Boundaries {
         file: PathBuf,
@@ -343,16 +345,25 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
 
 async fn import_command(command: ImportCommand, settings: &Settings) -> Result<()> {
     init_logging(settings);
-    let ImportCommand::Boundaries {
-        file,
-        country,
-        level,
-        dissolve,
-        replace,
-        code_property,
-        name_property,
-        parent_property,
-    } = command;
+    let (file, country, level, dissolve, replace, code_property, name_property, parent_property) = match command {
+        ImportCommand::Countries => {
+            let store = open_store(settings).await?;
+            let n = demo::load_countries(&store, &Actor::system("cli")).await?;
+            println!("{n} countries loaded");
+            store.close().await;
+            return Ok(());
+        }
+        ImportCommand::Boundaries {
+            file,
+            country,
+            level,
+            dissolve,
+            replace,
+            code_property,
+            name_property,
+            parent_property,
+        } => (file, country, level, dissolve, replace, code_property, name_property, parent_property),
+    };
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let options = BoundaryOptions {
         level: Some(level),

@@ -25,12 +25,14 @@ fn users_tokens_and_boundaries_from_the_command_line() {
     let d = dir.path();
     assert!(rumbo(d, &["migrate"]).status.success());
 
-    // Countries come with the boundaries file only through the demo; the CLI import needs them.
     let refused = rumbo(d, &["import", "boundaries", BOUNDARIES]);
     assert!(!refused.status.success());
     assert!(text(&refused).contains("is used again"), "{}", text(&refused));
 
-    let added = rumbo(d, &["user", "add", "maria", "--role", "im_officer", "--countries", "COL", "--password", "long password 1"]);
+    let added = rumbo(
+        d,
+        &["user", "add", "maria", "--role", "im_officer", "--countries", "COL", "--password", "long password 1"],
+    );
     assert!(!added.status.success(), "COL does not exist yet");
     assert!(text(&added).contains("no country has code COL"), "{}", text(&added));
 
@@ -56,6 +58,16 @@ fn users_tokens_and_boundaries_from_the_command_line() {
     let out = rumbo(d, &["import", "boundaries", malformed.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(text(&out).contains("not valid GeoJSON"), "{}", text(&out));
+
+    let missing = rumbo(d, &["import", "boundaries", BOUNDARIES, "--dissolve"]);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("no country has code"), "{}", text(&missing));
+    assert!(rumbo(d, &["import", "countries"]).status.success());
+    let imported = rumbo(d, &["import", "boundaries", BOUNDARIES, "--dissolve"]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    assert!(text(&imported).contains("330 areas created, 0 updated"), "{}", text(&imported));
+    let again = rumbo(d, &["import", "boundaries", BOUNDARIES, "--dissolve"]);
+    assert!(text(&again).contains("exists already"), "{}", text(&again));
 
     let config = rumbo(d, &["default-config"]);
     assert!(String::from_utf8_lossy(&config.stdout).contains("database_url"));

@@ -149,25 +149,26 @@ pub struct DemoSummary {
     pub users: Vec<(String, String)>,
 }
 
+/// Creates (or renames) the 18 countries of the response; returns how many.
+pub async fn load_countries(store: &Store, actor: &Actor) -> Result<usize, StoreError> {
+    for (code, iso2, en, es, pt) in COUNTRIES {
+        let input = CountryInput {
+            code: (*code).into(),
+            iso2: (*iso2).into(),
+            name_en: (*en).into(),
+            name_es: (*es).into(),
+            name_pt: (*pt).into(),
+        };
+        store.upsert_country(actor, &input).await?;
+    }
+    Ok(COUNTRIES.len())
+}
+
 /// Fills an empty store with the demo instance.
 pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreError> {
     let actor = Actor::system("demo");
     let mut summary = DemoSummary::default();
-    for (code, iso2, en, es, pt) in COUNTRIES {
-        store
-            .upsert_country(
-                &actor,
-                &CountryInput {
-                    code: (*code).into(),
-                    iso2: (*iso2).into(),
-                    name_en: (*en).into(),
-                    name_es: (*es).into(),
-                    name_pt: (*pt).into(),
-                },
-            )
-            .await?;
-        summary.countries += 1;
-    }
+    summary.countries = load_countries(store, &actor).await?;
 
     let areas =
         read_boundaries(ADMIN1_GEOJSON, &BoundaryOptions { level: Some(1), dissolve: true, ..Default::default() })
