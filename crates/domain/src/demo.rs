@@ -167,8 +167,7 @@ pub async fn load_countries(store: &Store, actor: &Actor) -> Result<usize, Store
 /// Fills an empty store with the demo instance.
 pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreError> {
     let actor = Actor::system("demo");
-    let mut summary = DemoSummary::default();
-    summary.countries = load_countries(store, &actor).await?;
+    let mut summary = DemoSummary { countries: load_countries(store, &actor).await?, ..Default::default() };
 
     let areas =
         read_boundaries(ADMIN1_GEOJSON, &BoundaryOptions { level: Some(1), dissolve: true, ..Default::default() })
