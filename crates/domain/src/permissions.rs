@@ -1,22 +1,5 @@
 //! The permission matrix: the one place that decides what a role may do, and where.
-//!
-//! Every role is scoped to countries (`User::countries`, or every country for regional
-//! staff). A permission is checked against the country of the record being read or written;
-//! for a write that moves data between countries the server checks both.
-//!
-//! | permission            | admin | im_officer | enumerator | caseworker | protection_focal_point | partner_reporter | viewer |
-//! |-----------------------|:-----:|:----------:|:----------:|:----------:|:----------------------:|:----------------:|:------:|
-//! | view reference data   |   ✓   |     ✓      |     ✓      |     ✓      |           ✓            |        ✓         |   ✓    |
-//! | edit areas and sites  |   ✓   |     ✓      |            |            |                        |                  |        |
-//! | edit rounds           |   ✓   |     ✓      |            |            |                        |                  |        |
-//! | import boundaries     |   ✓   |     ✓      |            |            |                        |                  |        |
-//! | edit organisations    |   ✓   |     ✓      |            |            |                        |                  |        |
-//! | edit countries        |  ✓¹   |            |            |            |                        |                  |        |
-//! | manage users          |  ✓²   |            |            |            |                        |                  |        |
-//! | read the audit log    |  ✓¹   |            |            |            |                        |                  |        |
-//!
-//! ¹ only an admin scoped to every country. ² an admin manages the users whose countries are
-//! all within the admin's own scope; regional users only by a regional admin.
+#![doc = include_str!("../../../docs/permissions.md")]
 
 use rumbo_store::model::{Role, User};
 

@@ -19,7 +19,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rumbo_store::Store;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use settings::Settings;
 
@@ -58,10 +59,21 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(pages::render_page_errors))
         .layer(axum::middleware::map_response(security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
+}
+
+/// Unknown addresses: a JSON error under `/api/`, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let error = error::ApiError::NotFound(format!("nothing at {}", uri.path()));
+    if uri.path().starts_with("/api/") { error.into_response() } else { pages::PageError(error).into_response() }
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {

@@ -27,6 +27,12 @@ crate::server_tests! {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
         }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        let missing = client().get(s.url("/api/v1/nothing-here")).send().await.unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(body(missing).await["code"], "not_found");
+        let page = client().get(s.url("/nothing-here")).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND);
+        assert!(page.text().await.unwrap().contains("Not found"));
     }
 
     async fn tokens_are_issued_for_the_right_password_only(s: TestServer) {
