@@ -12,7 +12,6 @@ use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use rumbo_domain::boundaries::BoundaryOptions;
 use rumbo_domain::permissions::Permission;
-use rumbo_domain::secrets::verify_password;
 use rumbo_store::model::{
     AdminArea, AdminAreaInput, ApiToken, AuditRecord, Country, CountryInput, ListFilter, Organisation,
     OrganisationInput, OrganisationKind, Page, Role, Round, RoundInput, RoundStatus, Site, SiteInput, SiteKind, User,
@@ -120,16 +119,12 @@ pub struct TokenResponse {
 
 /// Exchange a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", security(()), request_body = TokenRequest,
-    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked after repeated failures")))]
 async fn issue_token(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let credentials = state.store.user_credentials(&req.username).await?;
-    let user = match credentials {
-        Some((user, hash)) if user.active && verify_password(&req.password, &hash) => user,
-        _ => return Err(ApiError::BadCredentials),
-    };
+    let user = ops::authenticate(&state.store, &req.username, &req.password).await?;
     let caller = Caller { user, csrf: None };
     let (token, secret) = ops::create_token(
         &state.store,

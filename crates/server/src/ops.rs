@@ -34,6 +34,42 @@ pub fn scoped(caller: &Caller, mut filter: ListFilter) -> ApiResult<ListFilter> 
     Ok(filter)
 }
 
+// ---- signing in ----
+
+/// Failed sign-ins in a row before an account is locked.
+pub const MAX_LOGIN_FAILURES: i32 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+/// Checks a username and password (pages and API alike). Repeated failures lock the
+/// account for a while, so passwords cannot be guessed at speed.
+pub async fn authenticate(store: &Store, username: &str, password: &str) -> ApiResult<User> {
+    let Some(credentials) = store.credentials(username).await? else {
+        // Spend the time a real check takes, so a missing user does not answer faster.
+        let _ = rumbo_domain::secrets::verify_password(password, DUMMY_HASH.as_str());
+        return Err(ApiError::BadCredentials);
+    };
+    let now = Utc::now();
+    if let Some(until) = credentials.locked_until.filter(|u| *u > now) {
+        return Err(ApiError::Locked(until));
+    }
+    if !credentials.user.active || !rumbo_domain::secrets::verify_password(password, &credentials.password_hash) {
+        if credentials.user.active {
+            if let Some(until) = store
+                .record_login_failure(credentials.user.id, MAX_LOGIN_FAILURES, Duration::minutes(LOCKOUT_MINUTES))
+                .await?
+            {
+                return Err(ApiError::Locked(until));
+            }
+        }
+        return Err(ApiError::BadCredentials);
+    }
+    store.record_login_success(credentials.user.id).await?;
+    Ok(credentials.user)
+}
+
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("not a real password"));
+
 // ---- countries ----
 
 pub async fn countries(store: &Store, caller: &Caller) -> ApiResult<Vec<Country>> {

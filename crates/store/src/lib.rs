@@ -27,6 +27,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{AuditEvent, ChainCheck};
 pub use error::{FieldError, Result, StoreError};
 pub use locations::ImportSummary;
+pub use people::Credentials;
 
 /// Runs `$body` once per engine with `$pool` bound to that engine's pool and `$h` to its
 /// engine helpers, so one body of SQL serves SQLite and PostgreSQL.

@@ -8,6 +8,14 @@ use serde_json::json;
 use crate::model::{Actor, ApiToken, ListFilter, Organisation, OrganisationInput, Page, User, UserInput};
 use crate::{AuditEvent, Result, Store, StoreError, run};
 
+/// See [`Store::credentials`].
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
 const USER_COLUMNS: &str = "SELECT id, username, display_name, role, organisation_id, all_countries, active FROM users";
 
 impl Store {
@@ -153,18 +161,63 @@ impl Store {
         Ok(user)
     }
 
-    /// The user and their password hash, for signing in.
-    pub async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row: Option<(i64, String)> = run!(self, |pool, _h| {
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
+    /// What signing in needs to know of a user: the account, its password hash, and until
+    /// when it is locked after repeated failures.
+    pub async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        let row: Option<(i64, String, Option<DateTime<Utc>>)> = run!(self, |pool, _h| {
+            sqlx::query_as("SELECT id, password_hash, locked_until FROM users WHERE username = $1")
                 .bind(username.trim().to_lowercase())
                 .fetch_optional(pool)
                 .await?
         });
         match row {
             None => Ok(None),
-            Some((id, hash)) => Ok(Some((self.user(id).await?, hash))),
+            Some((id, password_hash, locked_until)) => {
+                Ok(Some(Credentials { user: self.user(id).await?, password_hash, locked_until }))
+            }
         }
+    }
+
+    /// Counts a failed sign-in; at `max_failures` in a row the account is locked for
+    /// `lock_for` (and the count starts again). Returns the end of the lock, if one began.
+    pub async fn record_login_failure(
+        &self,
+        user_id: i64,
+        max_failures: i32,
+        lock_for: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let now = Utc::now();
+        let locked = run!(self, |pool, h| {
+            let mut tx = h::begin_write(pool).await?;
+            let failures: i32 = sqlx::query_scalar(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+            )
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let locked = (failures >= max_failures).then(|| now + lock_for);
+            if let Some(until) = locked {
+                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                    .bind(until)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            locked
+        });
+        Ok(locked)
+    }
+
+    /// Clears the failure count after a successful sign-in.
+    pub async fn record_login_success(&self, user_id: i64) -> Result<()> {
+        run!(self, |pool, _h| {
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                .bind(user_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 
     pub async fn user_id_by_username(&self, username: &str) -> Result<i64> {

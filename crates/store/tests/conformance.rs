@@ -204,8 +204,14 @@ engine_tests! {
         assert!(matches!(db.save_user(&actor(), None, &input, Some("x")).await, Err(StoreError::Conflict { .. })));
         let unknown = UserInput { username: "other".into(), countries: vec!["ZZZ".into()], ..input.clone() };
         assert!(matches!(db.save_user(&actor(), None, &unknown, Some("x")).await, Err(StoreError::Invalid(e)) if e[0].field == "countries"));
-        let (found, hash) = db.user_credentials("REPORTER").await.unwrap().unwrap();
-        assert_eq!((found.id, hash.as_str()), (user.id, "$argon2id$fake"));
+        let found = db.credentials("REPORTER").await.unwrap().unwrap();
+        assert_eq!((found.user.id, found.password_hash.as_str()), (user.id, "$argon2id$fake"));
+        assert_eq!(db.record_login_failure(user.id, 2, Duration::minutes(5)).await.unwrap(), None);
+        let locked = db.record_login_failure(user.id, 2, Duration::minutes(5)).await.unwrap().expect("locked at the 2nd failure");
+        assert!(locked > Utc::now());
+        assert_eq!(db.credentials("reporter").await.unwrap().unwrap().locked_until.map(|t| t.timestamp()), Some(locked.timestamp()));
+        db.record_login_success(user.id).await.unwrap();
+        assert!(db.credentials("reporter").await.unwrap().unwrap().locked_until.is_none());
 
         db.create_session(user.id, "live", "csrf1", Utc::now() + Duration::hours(1)).await.unwrap();
         db.create_session(user.id, "old", "csrf2", Utc::now() - Duration::hours(1)).await.unwrap();

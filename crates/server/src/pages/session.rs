@@ -3,13 +3,13 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{Duration, Utc};
-use rumbo_domain::secrets::{constant_time_eq, new_secret, secret_hash, verify_password};
+use rumbo_domain::secrets::{constant_time_eq, new_secret, secret_hash};
 use rumbo_store::AuditEvent;
 use rumbo_store::model::Actor;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, session_cookie};
 use crate::error::ApiError;
 use crate::i18n::{LANG_COOKIE, Lang};
+use crate::ops;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -101,21 +102,26 @@ async fn login(
     if expected.is_empty() || !constant_time_eq(&expected, &form.csrf) {
         return Err(PageError(ApiError::Forbidden(lang.t("error.csrf").into())));
     }
-    let credentials = state.store.user_credentials(&form.username).await?;
-    let user = match credentials {
-        Some((user, hash)) if user.active && verify_password(&form.password, &hash) => user,
-        _ => {
+    let user = match ops::authenticate(&state.store, &form.username, &form.password).await {
+        Ok(user) => user,
+        Err(e @ (ApiError::BadCredentials | ApiError::Locked(_))) => {
+            let status = e.status_code();
             let csrf = new_secret("");
             let page = LoginPage {
                 c: Chrome::new(lang, None, &uri, "login.title"),
                 csrf: csrf.clone(),
                 next: safe_next(form.next.as_deref()),
                 username: form.username.clone(),
-                error: Some(lang.t("login.failed")),
+                error: Some(if matches!(e, ApiError::Locked(_)) {
+                    lang.t("login.locked")
+                } else {
+                    lang.t("login.failed")
+                }),
             };
             let jar = jar.add(login_csrf_cookie(csrf, state.config.secure_cookies));
-            return Ok((StatusCode::UNAUTHORIZED, jar, render(&page)).into_response());
+            return Ok((status, jar, render(&page)).into_response());
         }
+        Err(e) => return Err(PageError(e)),
     };
     let secret = new_secret("");
     let hours = state.config.session_hours;

@@ -62,6 +62,24 @@ crate::server_tests! {
         assert_eq!(c.get(s.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status(), 401, "a revoked token no longer works");
     }
 
+    async fn repeated_failures_lock_the_account(s: TestServer) {
+        let c = client();
+        let attempt = |password: &'static str| {
+            c.post(s.url("/api/v1/auth/token")).json(&json!({"username": "viewer", "password": password})).send()
+        };
+        for _ in 0..4 {
+            assert_eq!(attempt("guess").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        }
+        let fifth = attempt("guess").await.unwrap();
+        assert_eq!(fifth.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(body(fifth).await["code"], "locked");
+        let right = attempt(crate::common::PASSWORD).await.unwrap();
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits for the lock to end");
+        let unknown = c.post(s.url("/api/v1/auth/token")).json(&json!({"username": "nobody", "password": "x"})).send().await.unwrap();
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(s.token("admin").await.len(), 70, "other accounts are not affected");
+    }
+
     async fn boundaries_import_all_or_nothing_with_clear_errors(s: TestServer) {
         let c = client();
         let im = s.token("im_col").await;

@@ -70,6 +70,8 @@ CREATE TABLE users (
     organisation_id  BIGINT REFERENCES organisations(id),
     all_countries    BOOLEAN NOT NULL DEFAULT FALSE,
     active           BOOLEAN NOT NULL DEFAULT TRUE,
+    failed_logins    INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMPTZ,
     created_at       TIMESTAMPTZ NOT NULL,
     updated_at       TIMESTAMPTZ NOT NULL
 );

@@ -70,6 +70,8 @@ CREATE TABLE users (
     organisation_id  INTEGER REFERENCES organisations(id),
     all_countries    INTEGER NOT NULL DEFAULT 0,
     active           INTEGER NOT NULL DEFAULT 1,
+    failed_logins    INTEGER NOT NULL DEFAULT 0,
+    locked_until     TEXT,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );
