@@ -76,7 +76,8 @@ impl Caller {
     }
 }
 
-async fn session_caller(state: &AppState, jar: &CookieJar) -> Result<Option<Caller>, ApiError> {
+/// The caller of a session cookie, if it names a live session.
+pub async fn session_caller(state: &AppState, jar: &CookieJar) -> Result<Option<Caller>, ApiError> {
     let Some(cookie) = jar.get(SESSION_COOKIE) else { return Ok(None) };
     Ok(state.store.session(&secret_hash(cookie.value())).await?.map(|(user, csrf)| Caller { user, csrf: Some(csrf) }))
 }

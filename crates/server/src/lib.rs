@@ -55,12 +55,13 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let errors = axum::middleware::from_fn_with_state(state.clone(), pages::render_page_errors);
     Router::new()
         .merge(api::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(pages::render_page_errors))
+        .layer(errors)
         .layer(axum::middleware::map_response(security_headers))
         .layer(
             TraceLayer::new_for_http()

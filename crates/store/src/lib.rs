@@ -26,7 +26,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{AuditEvent, ChainCheck};
 pub use error::{FieldError, Result, StoreError};
-pub use locations::ImportSummary;
+pub use locations::{CountryCounts, ImportSummary};
 pub use people::Credentials;
 
 /// Runs `$body` once per engine with `$pool` bound to that engine's pool and `$h` to its

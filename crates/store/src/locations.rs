@@ -20,6 +20,15 @@ const SITE_COLUMNS: &str = "SELECT s.id, s.country_code, s.code, s.name, s.kind,
 
 const ROUND_COLUMNS: &str = "SELECT id, country_code, name, starts_on, ends_on, status FROM rounds r";
 
+/// What one country holds.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct CountryCounts {
+    pub code: String,
+    pub admin_areas: i64,
+    pub sites: i64,
+    pub rounds: i64,
+}
+
 /// How many areas an import created and updated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
@@ -199,6 +208,21 @@ impl Store {
             tx.commit().await?;
         });
         self.country(&input.code).await
+    }
+
+    /// For every country: how many admin areas, sites and rounds it holds.
+    pub async fn country_counts(&self) -> Result<Vec<CountryCounts>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_as(
+                "SELECT c.code, \
+                 (SELECT COUNT(*) FROM admin_areas a WHERE a.country_code = c.code) AS admin_areas, \
+                 (SELECT COUNT(*) FROM sites s WHERE s.country_code = c.code) AS sites, \
+                 (SELECT COUNT(*) FROM rounds r WHERE r.country_code = c.code) AS rounds \
+                 FROM countries c ORDER BY c.code",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     // ---- admin areas ----

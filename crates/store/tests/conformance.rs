@@ -147,6 +147,11 @@ engine_tests! {
 
         let all = db.list_sites(&ListFilter::default()).await.unwrap();
         assert_eq!(all.total, 2);
+        let counts = db.country_counts().await.unwrap();
+        assert_eq!(
+            counts.iter().map(|c| (c.code.as_str(), c.admin_areas, c.sites, c.rounds)).collect::<Vec<_>>(),
+            [("COL", 1, 1, 0), ("PER", 0, 1, 0)]
+        );
         let by_kind = db.list_sites(&ListFilter { kind: Some("bus_terminal".into()), ..Default::default() }).await.unwrap();
         assert_eq!(by_kind.items[0].code, "PER-FMP-001");
         let by_text = db.list_sites(&ListFilter { q: Some("plaza".into()), ..Default::default() }).await.unwrap();

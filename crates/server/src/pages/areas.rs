@@ -106,7 +106,7 @@ async fn list(
         next_url: None,
         c: Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
     };
-    Ok(page.respond(&q, "admin-areas"))
+    page.respond(&state, &caller, &q, "admin-areas").await
 }
 
 #[derive(Debug, Default, Deserialize)]

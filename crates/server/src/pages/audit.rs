@@ -73,5 +73,5 @@ async fn list(
         next_url: None,
         c,
     };
-    Ok(page.respond(&q.list, "audit"))
+    page.respond(&state, &caller, &q.list, "audit").await
 }

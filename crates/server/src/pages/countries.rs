@@ -70,7 +70,7 @@ async fn list(
         next_url: None,
         c: Chrome::new(lang, Some(&caller), &uri, "nav.countries"),
     };
-    Ok(page.respond(&q, "countries"))
+    page.respond(&state, &caller, &q, "countries").await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,7 +5,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::routing::get;
-use rumbo_store::model::ListFilter;
 
 use super::{Chrome, PageResult, render};
 use crate::AppState;
@@ -35,21 +34,24 @@ struct HomePage {
 
 async fn home(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri) -> PageResult {
     let countries = ops::countries(&state.store, &caller).await?;
-    let mut rows = Vec::new();
-    for country in &countries {
-        let filter = ListFilter { country: Some(country.code.clone()), limit: Some(1), ..Default::default() };
-        rows.push(CountryRow {
-            code: country.code.clone(),
-            name: match lang {
-                Lang::Es => country.name_es.clone(),
-                Lang::Pt => country.name_pt.clone(),
-                Lang::En => country.name_en.clone(),
-            },
-            areas: state.store.list_admin_areas(&filter).await?.total,
-            sites: state.store.list_sites(&filter).await?.total,
-            rounds: state.store.list_rounds(&filter).await?.total,
-        });
-    }
+    let counts = state.store.country_counts().await?;
+    let rows = countries
+        .iter()
+        .map(|country| {
+            let n = counts.iter().find(|c| c.code == country.code);
+            CountryRow {
+                code: country.code.clone(),
+                name: match lang {
+                    Lang::Es => country.name_es.clone(),
+                    Lang::Pt => country.name_pt.clone(),
+                    Lang::En => country.name_en.clone(),
+                },
+                areas: n.map_or(0, |n| n.admin_areas),
+                sites: n.map_or(0, |n| n.sites),
+                rounds: n.map_or(0, |n| n.rounds),
+            }
+        })
+        .collect();
     let scope = if caller.user.all_countries {
         lang.t("home.all_countries").to_string()
     } else {

@@ -236,15 +236,24 @@ struct ErrorPage {
     message: String,
 }
 
-/// Draws [`PageError`]s as pages in the reader's language.
-pub async fn render_page_errors(request: Request, next: Next) -> Response {
+/// Draws [`PageError`]s as pages in the reader's language, with the navigation of the
+/// signed-in user when there is one.
+pub async fn render_page_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let lang = Lang::from_headers(request.headers());
     let uri = request.uri().clone();
+    let headers = request.headers().clone();
     let response = next.run(request).await;
     let Some(info) = response.extensions().get::<PageErrorInfo>().cloned() else { return response };
     let status = response.status();
-    let mut c = Chrome::new(lang, None, &uri, info.heading_key);
-    c.title = lang.t(info.heading_key).to_string();
+    let caller = crate::auth::session_caller(&state, &axum_extra::extract::CookieJar::from_headers(&headers))
+        .await
+        .ok()
+        .flatten();
+    let c = Chrome::new(lang, caller.as_ref(), &uri, info.heading_key);
     let page = ErrorPage { heading: lang.t(info.heading_key), message: info.message, c };
     (status, render(&page)).into_response()
 }
@@ -419,25 +428,37 @@ impl ListPage {
         self
     }
 
-    /// The page, or its rows as CSV when the query asks for it.
-    pub fn respond(self, query: &ListQuery, filename: &str) -> Response {
+    /// The page, or its rows as CSV when the query asks for it. A download is an export:
+    /// it is written to the audit log with its filters and size.
+    pub async fn respond(self, state: &AppState, caller: &Caller, query: &ListQuery, entity: &str) -> PageResult {
         if !query.is_csv() {
-            return render(&self.paged(query));
+            return Ok(render(&self.paged(query)));
         }
+        state
+            .store
+            .record(rumbo_store::AuditEvent {
+                actor: &caller.actor(),
+                action: "export",
+                entity,
+                entity_id: "csv".into(),
+                country_code: query.country.as_deref().filter(|c| !c.is_empty()),
+                detail: serde_json::json!({ "rows": self.rows.len(), "filters": query.with(None, None) }),
+            })
+            .await?;
         let mut out = csv::Writer::from_writer(Vec::new());
         let _ = out.write_record(&self.columns);
         for row in &self.rows {
             let _ = out.write_record(row.cells.iter().map(|c| c.text.as_str()));
         }
         let body = out.into_inner().unwrap_or_default();
-        (
+        Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}.csv\"")),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{entity}.csv\"")),
             ],
             body,
         )
-            .into_response()
+            .into_response())
     }
 }
 

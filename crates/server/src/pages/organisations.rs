@@ -67,7 +67,7 @@ async fn list(
         next_url: None,
         c: Chrome::new(lang, Some(&caller), &uri, "nav.organisations"),
     };
-    Ok(page.respond(&q, "organisations"))
+    page.respond(&state, &caller, &q, "organisations").await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -86,7 +86,7 @@ async fn list(
         next_url: None,
         c: Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
     };
-    Ok(page.respond(&q, "rounds"))
+    page.respond(&state, &caller, &q, "rounds").await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -102,7 +102,7 @@ async fn list(
         next_url: None,
         c,
     };
-    Ok(page.respond(&q, "sites"))
+    page.respond(&state, &caller, &q, "sites").await
 }
 
 /// The site form as typed: numbers stay text until they are checked.

@@ -81,7 +81,7 @@ async fn list(
         next_url: None,
         c: Chrome::new(lang, Some(&caller), &uri, "nav.users"),
     };
-    Ok(page.respond(&q, "users"))
+    page.respond(&state, &caller, &q, "users").await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -94,7 +94,9 @@ crate::server_tests! {
         let (c, csrf) = s.signed_in("viewer").await;
         let r = c.post(s.url("/admin-areas")).form(&[("csrf", csrf.as_str()), ("country_code", "COL"), ("pcode", "CO-ANT"), ("level", "1"), ("name_en", "Antioquia")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        assert!(r.text().await.unwrap().contains("may not edit admin areas"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("may not edit admin areas"));
+        assert!(html.contains("id=\"sign-out\""), "the error page keeps the signed-in navigation");
         assert_eq!(c.get(s.url("/users")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
         let areas = c.get(s.url("/admin-areas?format=csv")).send().await.unwrap().text().await.unwrap();
         assert!(!areas.contains("CO-ANT"));
@@ -131,6 +133,12 @@ crate::server_tests! {
         assert!(lines.next().unwrap().starts_with("Code,Name,Type,Country"));
         assert!(lines.next().unwrap().starts_with("PER-FMP-001,Terminal Plaza Norte,Bus terminal,PER"));
         assert_eq!(lines.next(), None);
+        let t = s.token("admin").await;
+        let exports: serde_json::Value =
+            client().get(s.url("/api/v1/audit?entity=sites")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+        assert_eq!(exports[0]["action"], "export", "a download is written to the audit log");
+        assert_eq!(exports[0]["country_code"], "PER");
+        assert_eq!(exports[0]["actor"], "admin");
         let none = c.get(s.url("/sites?kind=airport")).send().await.unwrap().text().await.unwrap();
         assert!(none.contains("Nothing matches these filters."));
         let map = c.get(s.url("/map?country=PER")).send().await.unwrap().text().await.unwrap();
