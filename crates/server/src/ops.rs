@@ -54,13 +54,12 @@ pub async fn authenticate(store: &Store, username: &str, password: &str) -> ApiR
         return Err(ApiError::Locked(until));
     }
     if !credentials.user.active || !rumbo_domain::secrets::verify_password(password, &credentials.password_hash) {
-        if credentials.user.active {
-            if let Some(until) = store
+        if credentials.user.active
+            && let Some(until) = store
                 .record_login_failure(credentials.user.id, MAX_LOGIN_FAILURES, Duration::minutes(LOCKOUT_MINUTES))
                 .await?
-            {
-                return Err(ApiError::Locked(until));
-            }
+        {
+            return Err(ApiError::Locked(until));
         }
         return Err(ApiError::BadCredentials);
     }
