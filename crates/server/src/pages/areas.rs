@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::{
     Cell, Choice, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageError, PageResult,
-    Posted, Row, country_choices, parse_number, render, see_other, yes_no,
+    Posted, Row, countries_allowing, country_choices, parse_number, render, save_or_show, see_other, yes_no,
 };
 use crate::AppState;
-use crate::auth::{Caller, SignedIn};
+use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
@@ -78,8 +78,10 @@ async fn list(
         actions.push((lang.t("area.import"), "/admin-areas/import".to_string()));
     }
     let current = q.country.clone().unwrap_or_default().to_uppercase();
-    let page = ListPage {
-        filters: vec![
+    let mut page = ListPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
+        "/admin-areas",
+        vec![
             FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
             FilterField::select(
                 "level",
@@ -88,7 +90,7 @@ async fn list(
             ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![
+        vec![
             lang.t("area.pcode"),
             lang.t("common.name"),
             lang.t("area.level"),
@@ -97,15 +99,9 @@ async fn list(
             lang.t("area.geometry"),
         ],
         rows,
-        total: page.total,
-        editable: true,
-        base_url: "/admin-areas",
-        actions,
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c: Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
-    };
+        page.total,
+    );
+    page.actions = actions;
     page.respond(&state, &caller, &q, "admin-areas").await
 }
 
@@ -178,22 +174,6 @@ impl AreaForm {
     }
 }
 
-async fn editable_countries(
-    state: &AppState,
-    caller: &Caller,
-    permission: Permission,
-) -> Result<Vec<Country>, ApiError> {
-    let mut countries = ops::countries(&state.store, caller).await?;
-    countries.retain(|c| caller.allows(permission, Some(&c.code)));
-    if countries.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "your role ({}) may not edit admin areas and sites",
-            caller.user.role
-        )));
-    }
-    Ok(countries)
-}
-
 #[derive(Deserialize)]
 struct NewQuery {
     country: Option<String>,
@@ -206,7 +186,7 @@ async fn new_form(
     uri: Uri,
     ApiQuery(q): ApiQuery<NewQuery>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
     let form = AreaForm {
         country_code: q.country.unwrap_or_default().to_uppercase(),
         level: "1".into(),
@@ -226,21 +206,15 @@ async fn create(
     uri: Uri,
     Posted { caller, form }: Posted<AreaForm>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
-    let result = match form.input() {
-        Ok(input) => ops::create_admin_area(&state.store, &caller, input).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(a) => Ok(see_other(&format!("/admin-areas?country={}&notice=saved", a.country_code))),
-        Err(e) => FormPage::new(
-            Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
-            "/admin-areas",
-            form.fields(lang, &countries),
-            "/admin-areas",
-        )
-        .failed(e),
-    }
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
+    let page = FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
+        "/admin-areas",
+        form.fields(lang, &countries),
+        "/admin-areas",
+    );
+    let done = |saved: &AdminArea| format!("/admin-areas?country={}&notice=saved", saved.country_code);
+    save_or_show(form.input(), |input| ops::create_admin_area(&state.store, &caller, input), done, page).await
 }
 
 async fn edit_form(
@@ -252,7 +226,7 @@ async fn edit_form(
 ) -> PageResult {
     let area = ops::admin_area(&state.store, &caller, id).await?;
     caller.require(Permission::EditLocations, Some(&area.country_code))?;
-    let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
     let mut page = FormPage::new(
         Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
         format!("/admin-areas/{id}/edit"),
@@ -271,24 +245,13 @@ async fn update(
     ApiPath(id): ApiPath<i64>,
     Posted { caller, form }: Posted<AreaForm>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
-    let result = match form.input() {
-        Ok(input) => ops::update_admin_area(&state.store, &caller, id, input).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(a) => Ok(see_other(&format!("/admin-areas?country={}&notice=saved", a.country_code))),
-        Err(e) => {
-            let mut page = FormPage::new(
-                Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
-                format!("/admin-areas/{id}/edit"),
-                form.fields(lang, &countries),
-                "/admin-areas",
-            );
-            page.delete_url = Some(format!("/admin-areas/{id}/delete"));
-            page.failed(e)
-        }
-    }
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
+    let chrome = Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas");
+    let mut page =
+        FormPage::new(chrome, format!("/admin-areas/{id}/edit"), form.fields(lang, &countries), "/admin-areas");
+    page.delete_url = Some(format!("/admin-areas/{id}/delete"));
+    let done = |saved: &AdminArea| format!("/admin-areas?country={}&notice=saved", saved.country_code);
+    save_or_show(form.input(), |input| ops::update_admin_area(&state.store, &caller, id, input), done, page).await
 }
 
 async fn delete(
@@ -302,7 +265,7 @@ async fn delete(
     match ops::delete_admin_area(&state.store, &caller, id).await {
         Ok(()) => Ok(see_other(&format!("/admin-areas?country={}&notice=deleted", area.country_code))),
         Err(e @ ApiError::Conflict { .. }) => {
-            let countries = editable_countries(&state, &caller, Permission::EditLocations).await?;
+            let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
             let mut page = FormPage::new(
                 Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
                 format!("/admin-areas/{id}/edit"),
@@ -336,7 +299,7 @@ fn import_fields(
 }
 
 async fn import_form(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: Lang, uri: Uri) -> PageResult {
-    let countries = editable_countries(&state, &caller, Permission::ImportBoundaries).await?;
+    let countries = countries_allowing(&state, &caller, Permission::ImportBoundaries).await?;
     let mut page = FormPage::new(
         Chrome::new(lang, Some(&caller), &uri, "area.import"),
         "/admin-areas/import",
@@ -355,7 +318,7 @@ async fn import(
     uri: Uri,
     mut multipart: Multipart,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller, Permission::ImportBoundaries).await?;
+    let countries = countries_allowing(&state, &caller, Permission::ImportBoundaries).await?;
     let mut csrf = None;
     let mut text = None;
     let mut options = BoundaryOptions::default();

@@ -53,9 +53,12 @@ async fn list(
             edit: None,
         })
         .collect();
-    let page = ListPage {
-        filters: vec![FilterField::text("kind", lang.t("audit.entity"), entity)],
-        columns: vec![
+    let total = rows.len() as i64;
+    let mut page = ListPage::new(
+        c,
+        "/audit",
+        vec![FilterField::text("kind", lang.t("audit.entity"), entity)],
+        vec![
             lang.t("audit.at"),
             lang.t("audit.actor"),
             lang.t("audit.action"),
@@ -63,15 +66,9 @@ async fn list(
             lang.t("common.country"),
             "detail",
         ],
-        total: rows.len() as i64,
         rows,
-        editable: false,
-        base_url: "/audit",
-        actions: vec![],
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c,
-    };
+        total,
+    );
+    page.editable = false;
     page.respond(&state, &caller, &q.list, "audit").await
 }

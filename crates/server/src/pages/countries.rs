@@ -50,9 +50,12 @@ async fn list(
             edit: can_edit.then(|| format!("/countries/{}/edit", c.code)),
         })
         .collect();
-    let page = ListPage {
-        filters: vec![super::FilterField::text("q", lang.t("common.search"), q.q.as_deref())],
-        columns: vec![
+    let total = rows.len() as i64;
+    let mut page = ListPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.countries"),
+        "/countries",
+        vec![super::FilterField::text("q", lang.t("common.search"), q.q.as_deref())],
+        vec![
             lang.t("country.code"),
             lang.t("country.iso2"),
             lang.t("country.name_en"),
@@ -60,16 +63,11 @@ async fn list(
             lang.t("country.name_pt"),
             lang.t("nav.map"),
         ],
-        total: rows.len() as i64,
         rows,
-        editable: can_edit,
-        base_url: "/countries",
-        actions: if can_edit { vec![(lang.t("common.new"), "/countries/new".to_string())] } else { vec![] },
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c: Chrome::new(lang, Some(&caller), &uri, "nav.countries"),
-    };
+        total,
+    );
+    page.editable = can_edit;
+    page.actions = if can_edit { vec![(lang.t("common.new"), "/countries/new".to_string())] } else { vec![] };
     page.respond(&state, &caller, &q, "countries").await
 }
 

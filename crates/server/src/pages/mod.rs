@@ -349,6 +349,43 @@ pub struct Row {
     pub edit: Option<String>,
 }
 
+/// The countries in which the caller may do `permission`; a 403 when there are none.
+pub async fn countries_allowing(
+    state: &AppState,
+    caller: &Caller,
+    permission: Permission,
+) -> Result<Vec<Country>, ApiError> {
+    let mut countries = crate::ops::countries(&state.store, caller).await?;
+    countries.retain(|c| caller.allows(permission, Some(&c.code)));
+    if countries.is_empty() {
+        // A role without the permission is told so by the matrix; otherwise no country fits.
+        caller.require(permission, None)?;
+        return Err(ApiError::Forbidden("none of your countries allows this".into()));
+    }
+    Ok(countries)
+}
+
+/// Saves what a form says: on success, a redirect to `done(saved)`; on failure, the form
+/// again with the errors next to their fields.
+pub async fn save_or_show<I, T, Fut>(
+    input: Result<I, ApiError>,
+    save: impl FnOnce(I) -> Fut,
+    done: impl FnOnce(&T) -> String,
+    form: FormPage,
+) -> PageResult
+where
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let result = match input {
+        Ok(input) => save(input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(saved) => Ok(see_other(&done(&saved))),
+        Err(e) => form.failed(e),
+    }
+}
+
 /// A filterable, paged list that also downloads as CSV (`?format=csv`).
 #[derive(Template)]
 #[template(path = "list.html")]
@@ -415,6 +452,30 @@ impl ListQuery {
 }
 
 impl ListPage {
+    /// A list with rows that may be edited, no actions yet, and pager and CSV links to fill.
+    pub fn new(
+        c: Chrome,
+        base_url: &'static str,
+        filters: Vec<FilterField>,
+        columns: Vec<&'static str>,
+        rows: Vec<Row>,
+        total: i64,
+    ) -> Self {
+        ListPage {
+            c,
+            base_url,
+            filters,
+            actions: Vec::new(),
+            columns,
+            rows,
+            total,
+            editable: true,
+            csv_url: None,
+            prev_url: None,
+            next_url: None,
+        }
+    }
+
     /// Fills the CSV link and the pager from the query and the total.
     pub fn paged(mut self, query: &ListQuery) -> Self {
         let offset = query.offset.unwrap_or(0).max(0);

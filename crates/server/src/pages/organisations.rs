@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{
     Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
-    parse_code, render, see_other,
+    parse_code, render, save_or_show,
 };
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -47,8 +47,10 @@ async fn list(
             edit: can_edit.then(|| format!("/organisations/{}/edit", o.id)),
         })
         .collect();
-    let page = ListPage {
-        filters: vec![
+    let mut page = ListPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.organisations"),
+        "/organisations",
+        vec![
             FilterField::select(
                 "kind",
                 lang.t("common.kind"),
@@ -56,17 +58,12 @@ async fn list(
             ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![lang.t("common.name"), lang.t("org.acronym"), lang.t("common.kind")],
+        vec![lang.t("common.name"), lang.t("org.acronym"), lang.t("common.kind")],
         rows,
-        total: page.total,
-        editable: can_edit,
-        base_url: "/organisations",
-        actions: if can_edit { vec![(lang.t("common.new"), "/organisations/new".to_string())] } else { vec![] },
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c: Chrome::new(lang, Some(&caller), &uri, "nav.organisations"),
-    };
+        page.total,
+    );
+    page.editable = can_edit;
+    page.actions = if can_edit { vec![(lang.t("common.new"), "/organisations/new".to_string())] } else { vec![] };
     page.respond(&state, &caller, &q, "organisations").await
 }
 
@@ -127,21 +124,15 @@ async fn save(
     form: &OrganisationForm,
 ) -> PageResult {
     caller.require(Permission::EditOrganisations, None)?;
-    let result = match form.input() {
-        Ok(input) => ops::save_organisation(&state.store, caller, id, &input).await,
-        Err(e) => Err(e),
-    };
     let action = id.map_or_else(|| "/organisations".to_string(), |id| format!("/organisations/{id}/edit"));
-    match result {
-        Ok(_) => Ok(see_other("/organisations?notice=saved")),
-        Err(e) => FormPage::new(
-            Chrome::new(lang, Some(caller), uri, "nav.organisations"),
-            action,
-            form.fields(lang),
-            "/organisations",
-        )
-        .failed(e),
-    }
+    let page = FormPage::new(
+        Chrome::new(lang, Some(caller), uri, "nav.organisations"),
+        action,
+        form.fields(lang),
+        "/organisations",
+    );
+    let save = |input: OrganisationInput| async move { ops::save_organisation(&state.store, caller, id, &input).await };
+    save_or_show(form.input(), save, |_: &Organisation| "/organisations?notice=saved".into(), page).await
 }
 
 async fn create(

@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use super::{
     Cell, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageResult, Posted, Row,
-    code_choices, country_choices, parse_code, render, see_other,
+    code_choices, countries_allowing, country_choices, parse_code, render, save_or_show, see_other,
 };
 use crate::AppState;
-use crate::auth::{Caller, SignedIn};
+use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
@@ -59,8 +59,10 @@ async fn list(
         actions.push((lang.t("common.new"), format!("/rounds/new?country={}", q.country.clone().unwrap_or_default())));
     }
     let current = q.country.clone().unwrap_or_default().to_uppercase();
-    let page = ListPage {
-        filters: vec![
+    let mut page = ListPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
+        "/rounds",
+        vec![
             FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
             FilterField::select(
                 "kind",
@@ -69,7 +71,7 @@ async fn list(
             ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![
+        vec![
             lang.t("common.country"),
             lang.t("common.name"),
             lang.t("round.starts_on"),
@@ -77,15 +79,9 @@ async fn list(
             lang.t("common.status"),
         ],
         rows,
-        total: page.total,
-        editable: true,
-        base_url: "/rounds",
-        actions,
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c: Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
-    };
+        page.total,
+    );
+    page.actions = actions;
     page.respond(&state, &caller, &q, "rounds").await
 }
 
@@ -167,15 +163,6 @@ impl RoundForm {
     }
 }
 
-async fn editable_countries(state: &AppState, caller: &Caller) -> Result<Vec<Country>, ApiError> {
-    let mut countries = ops::countries(&state.store, caller).await?;
-    countries.retain(|c| caller.allows(Permission::EditRounds, Some(&c.code)));
-    if countries.is_empty() {
-        return Err(ApiError::Forbidden(format!("your role ({}) may not edit rounds", caller.user.role)));
-    }
-    Ok(countries)
-}
-
 #[derive(Deserialize)]
 struct NewQuery {
     country: Option<String>,
@@ -188,7 +175,7 @@ async fn new_form(
     uri: Uri,
     ApiQuery(q): ApiQuery<NewQuery>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller).await?;
+    let countries = countries_allowing(&state, &caller, Permission::EditRounds).await?;
     let form = RoundForm {
         country_code: q.country.unwrap_or_default().to_uppercase(),
         status: "planned".into(),
@@ -208,21 +195,15 @@ async fn create(
     uri: Uri,
     Posted { caller, form }: Posted<RoundForm>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller).await?;
-    let result = match form.input() {
-        Ok(input) => ops::create_round(&state.store, &caller, input).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(r) => Ok(see_other(&format!("/rounds?country={}&notice=saved", r.country_code))),
-        Err(e) => FormPage::new(
-            Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
-            "/rounds",
-            form.fields(lang, &countries),
-            "/rounds",
-        )
-        .failed(e),
-    }
+    let countries = countries_allowing(&state, &caller, Permission::EditRounds).await?;
+    let page = FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
+        "/rounds",
+        form.fields(lang, &countries),
+        "/rounds",
+    );
+    let done = |saved: &Round| format!("/rounds?country={}&notice=saved", saved.country_code);
+    save_or_show(form.input(), |input| ops::create_round(&state.store, &caller, input), done, page).await
 }
 
 async fn edit_form(
@@ -234,7 +215,7 @@ async fn edit_form(
 ) -> PageResult {
     let round = ops::round(&state.store, &caller, id).await?;
     caller.require(Permission::EditRounds, Some(&round.country_code))?;
-    let countries = editable_countries(&state, &caller).await?;
+    let countries = countries_allowing(&state, &caller, Permission::EditRounds).await?;
     let mut page = FormPage::new(
         Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
         format!("/rounds/{id}/edit"),
@@ -252,21 +233,12 @@ async fn update(
     ApiPath(id): ApiPath<i64>,
     Posted { caller, form }: Posted<RoundForm>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller).await?;
-    let result = match form.input() {
-        Ok(input) => ops::update_round(&state.store, &caller, id, input).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(r) => Ok(see_other(&format!("/rounds?country={}&notice=saved", r.country_code))),
-        Err(e) => FormPage::new(
-            Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
-            format!("/rounds/{id}/edit"),
-            form.fields(lang, &countries),
-            "/rounds",
-        )
-        .failed(e),
-    }
+    let countries = countries_allowing(&state, &caller, Permission::EditRounds).await?;
+    let chrome = Chrome::new(lang, Some(&caller), &uri, "nav.rounds");
+    let mut page = FormPage::new(chrome, format!("/rounds/{id}/edit"), form.fields(lang, &countries), "/rounds");
+    page.delete_url = Some(format!("/rounds/{id}/delete"));
+    let done = |saved: &Round| format!("/rounds?country={}&notice=saved", saved.country_code);
+    save_or_show(form.input(), |input| ops::update_round(&state.store, &caller, id, input), done, page).await
 }
 
 async fn delete(

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::{
     Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
-    country_choices, parse_code, parse_number, render, see_other, yes_no,
+    countries_allowing, country_choices, parse_code, parse_number, render, save_or_show, see_other, yes_no,
 };
 use crate::AppState;
-use crate::auth::{Caller, SignedIn};
+use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
@@ -68,8 +68,10 @@ async fn list(
         actions.push((lang.t("common.new"), format!("/sites/new?country={country}")));
     }
     let current_country = q.country.clone().unwrap_or_default().to_uppercase();
-    let page = ListPage {
-        filters: vec![
+    let mut page = ListPage::new(
+        c,
+        "/sites",
+        vec![
             FilterField::select(
                 "country",
                 lang.t("common.country"),
@@ -82,7 +84,7 @@ async fn list(
             ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![
+        vec![
             lang.t("common.code"),
             lang.t("common.name"),
             lang.t("common.kind"),
@@ -93,15 +95,9 @@ async fn list(
             lang.t("common.active"),
         ],
         rows,
-        total: page.total,
-        editable: true,
-        base_url: "/sites",
-        actions,
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c,
-    };
+        page.total,
+    );
+    page.actions = actions;
     page.respond(&state, &caller, &q, "sites").await
 }
 
@@ -185,18 +181,6 @@ impl SiteForm {
     }
 }
 
-async fn editable_countries(state: &AppState, caller: &Caller) -> Result<Vec<Country>, ApiError> {
-    let mut countries = ops::countries(&state.store, caller).await?;
-    countries.retain(|c| caller.allows(Permission::EditLocations, Some(&c.code)));
-    if countries.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "your role ({}) may not edit admin areas and sites",
-            caller.user.role
-        )));
-    }
-    Ok(countries)
-}
-
 #[derive(Deserialize)]
 struct NewQuery {
     country: Option<String>,
@@ -209,7 +193,7 @@ async fn new_form(
     uri: Uri,
     ApiQuery(q): ApiQuery<NewQuery>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller).await?;
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
     let form = SiteForm {
         country_code: q.country.unwrap_or_default().to_uppercase(),
         kind: "border_crossing".into(),
@@ -226,21 +210,15 @@ async fn create(
     uri: Uri,
     Posted { caller, form }: Posted<SiteForm>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller).await?;
-    let result = match form.input() {
-        Ok(input) => ops::create_site(&state.store, &caller, input).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(site) => Ok(see_other(&format!("/sites?country={}&notice=saved", site.country_code))),
-        Err(e) => FormPage::new(
-            Chrome::new(lang, Some(&caller), &uri, "nav.sites"),
-            "/sites",
-            form.fields(lang, &countries),
-            "/sites",
-        )
-        .failed(e),
-    }
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
+    let page = FormPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.sites"),
+        "/sites",
+        form.fields(lang, &countries),
+        "/sites",
+    );
+    let done = |saved: &Site| format!("/sites?country={}&notice=saved", saved.country_code);
+    save_or_show(form.input(), |input| ops::create_site(&state.store, &caller, input), done, page).await
 }
 
 async fn edit_form(
@@ -252,7 +230,7 @@ async fn edit_form(
 ) -> PageResult {
     let site = ops::site(&state.store, &caller, id).await?;
     caller.require(Permission::EditLocations, Some(&site.country_code))?;
-    let countries = editable_countries(&state, &caller).await?;
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
     let mut page = FormPage::new(
         Chrome::new(lang, Some(&caller), &uri, "nav.sites"),
         format!("/sites/{id}/edit"),
@@ -271,24 +249,12 @@ async fn update(
     ApiPath(id): ApiPath<i64>,
     Posted { caller, form }: Posted<SiteForm>,
 ) -> PageResult {
-    let countries = editable_countries(&state, &caller).await?;
-    let result = match form.input() {
-        Ok(input) => ops::update_site(&state.store, &caller, id, input).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(site) => Ok(see_other(&format!("/sites?country={}&notice=saved", site.country_code))),
-        Err(e) => {
-            let mut page = FormPage::new(
-                Chrome::new(lang, Some(&caller), &uri, "nav.sites"),
-                format!("/sites/{id}/edit"),
-                form.fields(lang, &countries),
-                "/sites",
-            );
-            page.delete_url = Some(format!("/sites/{id}/delete"));
-            page.failed(e)
-        }
-    }
+    let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
+    let chrome = Chrome::new(lang, Some(&caller), &uri, "nav.sites");
+    let mut page = FormPage::new(chrome, format!("/sites/{id}/edit"), form.fields(lang, &countries), "/sites");
+    page.delete_url = Some(format!("/sites/{id}/delete"));
+    let done = |saved: &Site| format!("/sites?country={}&notice=saved", saved.country_code);
+    save_or_show(form.input(), |input| ops::update_site(&state.store, &caller, id, input), done, page).await
 }
 
 async fn delete(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{
     Cell, Choice, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
-    country_choices, parse_code, render, see_other, yes_no,
+    country_choices, parse_code, render, save_or_show, yes_no,
 };
 use crate::AppState;
 use crate::auth::{Caller, SignedIn};
@@ -54,8 +54,10 @@ async fn list(
         })
         .collect();
     let current = q.country.clone().unwrap_or_default().to_uppercase();
-    let page = ListPage {
-        filters: vec![
+    let mut page = ListPage::new(
+        Chrome::new(lang, Some(&caller), &uri, "nav.users"),
+        "/users",
+        vec![
             FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
             FilterField::select(
                 "kind",
@@ -64,7 +66,7 @@ async fn list(
             ),
             FilterField::text("q", lang.t("common.search"), q.q.as_deref()),
         ],
-        columns: vec![
+        vec![
             lang.t("user.username"),
             lang.t("user.display_name"),
             lang.t("user.role"),
@@ -72,15 +74,9 @@ async fn list(
             lang.t("common.active"),
         ],
         rows,
-        total: page.total,
-        editable: true,
-        base_url: "/users",
-        actions: vec![(lang.t("common.new"), "/users/new".to_string())],
-        csv_url: None,
-        prev_url: None,
-        next_url: None,
-        c: Chrome::new(lang, Some(&caller), &uri, "nav.users"),
-    };
+        page.total,
+    );
+    page.actions = vec![(lang.t("common.new"), "/users/new".to_string())];
     page.respond(&state, &caller, &q, "users").await
 }
 
@@ -192,21 +188,11 @@ async fn save(
     form: &UserForm,
 ) -> PageResult {
     let (countries, organisations) = choices(state, caller).await?;
-    let result = match form.input() {
-        Ok(input) => ops::save_user(&state.store, caller, id, input, Some(&form.password)).await,
-        Err(e) => Err(e),
-    };
     let action = id.map_or_else(|| "/users".to_string(), |id| format!("/users/{id}/edit"));
-    match result {
-        Ok(_) => Ok(see_other("/users?notice=saved")),
-        Err(e) => FormPage::new(
-            Chrome::new(lang, Some(caller), uri, "nav.users"),
-            action,
-            form.fields(lang, &countries, &organisations),
-            "/users",
-        )
-        .failed(e),
-    }
+    let fields = form.fields(lang, &countries, &organisations);
+    let page = FormPage::new(Chrome::new(lang, Some(caller), uri, "nav.users"), action, fields, "/users");
+    let save = |input| ops::save_user(&state.store, caller, id, input, Some(&form.password));
+    save_or_show(form.input(), save, |_: &User| "/users?notice=saved".into(), page).await
 }
 
 async fn create(
