@@ -23,20 +23,21 @@ wait_healthy() {
     echo "server did not come up" >&2
     return 1
 }
+elapsed=0
 start_serve() {
     local t0
     t0=$(now_ms)
     RUMBO_LOG=warn "$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" "$@" >"$work/serve.log" 2>&1 &
     pid=$!
     wait_healthy
-    echo $(($(now_ms) - t0))
+    elapsed=$(($(now_ms) - t0))
 }
 stop_serve() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo "binary: $(du -b $bin | cut -f1) bytes ($(du -h $bin | cut -f1))"
 
-engine_args=()
+engine_args=(--log-format text)
 if [ -n "${RUMBO_BENCH_POSTGRES_URL:-}" ]; then
     schema="rumbo_bench_$$"
     psql "$RUMBO_BENCH_POSTGRES_URL" -qc "CREATE SCHEMA $schema" >/dev/null
@@ -46,12 +47,14 @@ else
     echo "engine: SQLite"
 fi
 
-echo "cold start, fresh store (creates and migrates it): $(start_serve "${engine_args[@]}") ms"
+start_serve "${engine_args[@]}"
+echo "cold start, fresh store (creates and migrates it): $elapsed ms"
 sleep 2
 echo "idle RSS after start: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 stop_serve
 for i in 1 2 3; do
-    echo "cold start, existing store, run $i: $(start_serve "${engine_args[@]}") ms"
+    start_serve "${engine_args[@]}"
+    echo "cold start, existing store, run $i: $elapsed ms"
     stop_serve
 done
 
@@ -65,5 +68,5 @@ if [ -z "${RUMBO_BENCH_POSTGRES_URL:-}" ]; then
     echo "idle RSS of the demo: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
     stop_serve
 else
-    psql "$RUMBO_BENCH_POSTGRES_URL" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+    psql "$RUMBO_BENCH_POSTGRES_URL" -qc "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE" >/dev/null
 fi
