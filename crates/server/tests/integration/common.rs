@@ -126,9 +126,14 @@ impl TestServer {
 
     /// A bearer token for a fixture user.
     pub async fn token(&self, username: &str) -> String {
+        self.token_with(username, PASSWORD).await
+    }
+
+    /// A bearer token for any user.
+    pub async fn token_with(&self, username: &str, password: &str) -> String {
         let r = client()
             .post(self.url("/api/v1/auth/token"))
-            .json(&json!({ "username": username, "password": PASSWORD }))
+            .json(&json!({ "username": username, "password": password }))
             .send()
             .await
             .unwrap();
