@@ -486,7 +486,11 @@ pub struct UserUpdate {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
+    /// At least 8 characters.
     pub password: String,
+    /// Required when changing one's own password.
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 /// Users the caller may manage (administrators).
@@ -529,7 +533,8 @@ async fn update_user(
     Ok(Json(ops::save_user(&state.store, &caller, Some(id), input.user, input.password.as_deref()).await?))
 }
 
-/// Set a password: one's own, or (administrators) another user's. Ends their sessions.
+/// Set a password: one's own (with `current_password`), or (administrators) another user's.
+/// Ends the user's sessions.
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "people", params(("id" = i64, Path)), request_body = PasswordChange, responses((status = 204)))]
 async fn set_password(
     State(state): State<AppState>,
@@ -537,7 +542,7 @@ async fn set_password(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    ops::set_password(&state.store, &caller, id, &input.password).await?;
+    ops::set_password(&state.store, &caller, id, &input.password, input.current_password.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

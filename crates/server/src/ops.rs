@@ -296,8 +296,22 @@ pub async fn save_user(
     Ok(store.save_user(&caller.actor(), id, &input, hash.as_deref()).await?)
 }
 
-pub async fn set_password(store: &Store, caller: &Caller, id: i64, password: &str) -> ApiResult<()> {
-    if id != caller.user.id {
+/// Sets a password. One's own needs the current password (a stolen session or token must
+/// not be enough to take the account over); another user's needs the right to manage them.
+pub async fn set_password(
+    store: &Store,
+    caller: &Caller,
+    id: i64,
+    password: &str,
+    current_password: Option<&str>,
+) -> ApiResult<()> {
+    if id == caller.user.id {
+        let credentials = store.credentials(&caller.user.username).await?.ok_or(ApiError::Unauthorized)?;
+        let current = current_password.unwrap_or_default();
+        if !rumbo_domain::secrets::verify_password(current, &credentials.password_hash) {
+            return Err(ApiError::invalid("current_password", "is missing or wrong"));
+        }
+    } else {
         user(store, caller, id).await?;
     }
     check_password_strength(password).map_err(|m| ApiError::invalid("password", m))?;

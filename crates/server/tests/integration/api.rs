@@ -253,5 +253,17 @@ crate::server_tests! {
         assert_eq!(c.get(s.url("/api/v1/users")).bearer_auth(&im).send().await.unwrap().status(), StatusCode::FORBIDDEN);
         let token = c.post(s.url("/api/v1/auth/token")).json(&json!({"username": "ana", "password": "long enough pass"})).send().await.unwrap();
         assert_eq!(token.status(), StatusCode::CREATED);
+        let ana_token = body(token).await["token"].as_str().unwrap().to_string();
+        let ana_id = listed["items"].as_array().unwrap().iter().find(|u| u["username"] == "ana").unwrap()["id"].as_i64().unwrap();
+        let url = s.url(&format!("/api/v1/users/{ana_id}/password"));
+        let without = c.put(&url).bearer_auth(&ana_token).json(&json!({"password": "a new password"})).send().await.unwrap();
+        assert_eq!(without.status(), StatusCode::UNPROCESSABLE_ENTITY, "one's own password needs the current one");
+        assert_eq!(body(without).await["field"], "current_password");
+        let with = c.put(&url).bearer_auth(&ana_token).json(&json!({"password": "a new password", "current_password": "long enough pass"})).send().await.unwrap();
+        assert_eq!(with.status(), StatusCode::NO_CONTENT);
+        let by_admin = c.put(&url).bearer_auth(&country_admin).json(&json!({"password": "reset by admin"})).send().await.unwrap();
+        assert_eq!(by_admin.status(), StatusCode::NO_CONTENT);
+        let by_viewer = c.put(&url).bearer_auth(s.token("viewer").await).json(&json!({"password": "hijacked!!"})).send().await.unwrap();
+        assert_eq!(by_viewer.status(), StatusCode::FORBIDDEN);
     }
 }
