@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use rumbo_domain::boundaries::{AreaIndex, BoundaryOptions, check_geometry, read_boundaries};
 use rumbo_domain::permissions::{Permission, may_manage_user};
-use rumbo_domain::secrets::{check_password_strength, hash_password, new_secret, secret_hash};
+use rumbo_domain::secrets::{check_password_strength, new_secret, secret_hash};
 use rumbo_store::ImportSummary;
 use rumbo_store::Store;
 use rumbo_store::model::{
@@ -41,33 +41,64 @@ pub const MAX_LOGIN_FAILURES: i32 = 5;
 /// How long a locked account stays locked.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-/// Checks a username and password (pages and API alike). Repeated failures lock the
-/// account for a while, so passwords cannot be guessed at speed.
+/// Checks a username and password (pages and API alike). Each attempt is counted before
+/// the password is checked, so parallel guesses count too; five wrong ones lock the account
+/// for a while, so passwords cannot be guessed at speed.
 pub async fn authenticate(store: &Store, username: &str, password: &str) -> ApiResult<User> {
     let Some(credentials) = store.credentials(username).await? else {
         // Spend the time a real check takes, so a missing user does not answer faster.
-        let _ = rumbo_domain::secrets::verify_password(password, DUMMY_HASH.as_str());
+        let _ = verify_password(password, &DUMMY_HASH).await;
         return Err(ApiError::BadCredentials);
     };
+    let user = credentials.user;
     let now = Utc::now();
     if let Some(until) = credentials.locked_until.filter(|u| *u > now) {
         return Err(ApiError::Locked(until));
     }
-    if !credentials.user.active || !rumbo_domain::secrets::verify_password(password, &credentials.password_hash) {
-        if credentials.user.active
-            && let Some(until) = store
-                .record_login_failure(credentials.user.id, MAX_LOGIN_FAILURES, Duration::minutes(LOCKOUT_MINUTES))
-                .await?
-        {
-            return Err(ApiError::Locked(until));
-        }
-        return Err(ApiError::BadCredentials);
+    if !store.begin_login_attempt(user.id, MAX_LOGIN_FAILURES).await? {
+        return Err(ApiError::Locked(now + Duration::minutes(1)));
     }
-    store.record_login_success(credentials.user.id).await?;
-    Ok(credentials.user)
+    if verify_password(password, &credentials.password_hash).await && user.active {
+        store.login_succeeded(user.id).await?;
+        return Ok(user);
+    }
+    if let Some(until) = store.login_failed(user.id, MAX_LOGIN_FAILURES, Duration::minutes(LOCKOUT_MINUTES)).await? {
+        let system = rumbo_store::model::Actor::system("rumbo");
+        store
+            .record(rumbo_store::AuditEvent {
+                actor: &system,
+                action: "lock",
+                entity: "user",
+                entity_id: user.id.to_string(),
+                country_code: None,
+                detail: serde_json::json!({ "username": user.username, "until": until, "failures": MAX_LOGIN_FAILURES }),
+            })
+            .await?;
+        return Err(ApiError::Locked(until));
+    }
+    Err(ApiError::BadCredentials)
 }
 
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("not a real password"));
+/// Password hashing is slow on purpose: it runs on the blocking pool, a few at a time, so
+/// that a burst of sign-ins cannot stall the server's other requests.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else { return false };
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || rumbo_domain::secrets::verify_password(&password, &hash)).await.unwrap_or(false)
+}
+
+async fn hash_password(password: &str) -> ApiResult<String> {
+    let _permit = HASHING.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || rumbo_domain::secrets::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| rumbo_domain::secrets::hash_password("not a real password"));
 
 // ---- countries ----
 
@@ -292,7 +323,10 @@ pub async fn save_user(
         return Err(ApiError::invalid("role", "you cannot change your own role or deactivate yourself"));
     }
     input.validate()?;
-    let hash = password.map(hash_password);
+    let hash = match password {
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
     Ok(store.save_user(&caller.actor(), id, &input, hash.as_deref()).await?)
 }
 
@@ -308,14 +342,15 @@ pub async fn set_password(
     if id == caller.user.id {
         let credentials = store.credentials(&caller.user.username).await?.ok_or(ApiError::Unauthorized)?;
         let current = current_password.unwrap_or_default();
-        if !rumbo_domain::secrets::verify_password(current, &credentials.password_hash) {
+        if !verify_password(current, &credentials.password_hash).await {
             return Err(ApiError::invalid("current_password", "is missing or wrong"));
         }
     } else {
         user(store, caller, id).await?;
     }
     check_password_strength(password).map_err(|m| ApiError::invalid("password", m))?;
-    Ok(store.set_password(&caller.actor(), id, &hash_password(password)).await?)
+    let hash = hash_password(password).await?;
+    Ok(store.set_password(&caller.actor(), id, &hash).await?)
 }
 
 // ---- API tokens ----

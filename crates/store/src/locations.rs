@@ -63,6 +63,29 @@ macro_rules! area_write {
         if taken.is_some() && taken != existing {
             return Err(StoreError::conflict("pcode", format!("an area with p-code {} exists already", input.pcode)));
         }
+        if let Some(id) = existing {
+            // An area never changes country, and keeps its level while it has sub-areas.
+            let (country, level): (String, i32) =
+                sqlx::query_as("SELECT country_code, level FROM admin_areas WHERE id = $1").bind(id).fetch_one(&mut *$tx).await?;
+            if country != input.country_code {
+                return Err(StoreError::conflict(
+                    "pcode",
+                    format!("the area {} belongs to {country}; it cannot be changed as an area of {}", input.pcode, input.country_code),
+                ));
+            }
+            if level != input.level {
+                let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_areas WHERE parent_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                if children > 0 {
+                    return Err(StoreError::conflict(
+                        "level",
+                        format!("{} has {children} sub-areas; its level cannot change", input.pcode),
+                    ));
+                }
+            }
+        }
         let parent_id: Option<i64> = match &input.parent_pcode {
             None => None,
             Some(parent) => {
@@ -327,18 +350,6 @@ impl Store {
         }
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            if before.level != input.level {
-                let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_areas WHERE parent_id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if children > 0 {
-                    return Err(StoreError::conflict(
-                        "level",
-                        format!("the area has {children} sub-areas; its level cannot change"),
-                    ));
-                }
-            }
             area_write!(tx, input, Some(id));
             h::audit(&mut tx, AuditEvent {
                 actor,
@@ -420,6 +431,7 @@ impl Store {
         let mut ordered: Vec<&AdminAreaInput> = inputs.iter().collect();
         ordered.sort_by_key(|a| a.level);
         let mut summary = ImportSummary::default();
+        let (mut created, mut updated) = (Vec::new(), Vec::new());
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             for input in &ordered {
@@ -440,10 +452,12 @@ impl Store {
                     Some(id) => {
                         area_write!(tx, input, Some(id));
                         summary.updated += 1;
+                        updated.push(input.pcode.as_str());
                     }
                     None => {
                         area_write!(tx, input, None);
                         summary.created += 1;
+                        created.push(input.pcode.as_str());
                     }
                 }
             }
@@ -457,7 +471,7 @@ impl Store {
                     entity: "admin_area",
                     entity_id: format!("{} areas", inputs.len()),
                     country_code: if countries.len() == 1 { Some(countries[0]) } else { None },
-                    detail: json!({ "created": summary.created, "updated": summary.updated, "countries": countries }),
+                    detail: json!({ "created": created, "updated": updated, "countries": countries }),
                 },
             )
             .await?;

@@ -8,6 +8,18 @@ use serde_json::json;
 use crate::model::{Actor, ApiToken, ListFilter, Organisation, OrganisationInput, Page, User, UserInput};
 use crate::{AuditEvent, Result, Store, StoreError, run};
 
+/// After a password change: the user's sessions end, and when someone else (an
+/// administrator) set the password, their API tokens are revoked too, as for an account
+/// taken back from an intruder. One's own change keeps one's tokens (integrations).
+macro_rules! end_access {
+    ($tx:expr, $user_id:expr, $actor:expr) => {{
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind($user_id).execute(&mut *$tx).await?;
+        if $actor.user_id != Some($user_id) {
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind($user_id).execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 /// See [`Store::credentials`].
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -124,8 +136,9 @@ impl Store {
         Ok(map)
     }
 
-    /// Users, filtered by text (`q`), role (`kind`) and, with `scope`, to those who work in
-    /// at least one of the scope's countries (regional users are only listed without scope).
+    /// Users, filtered by text (`q`), role (`kind`) and, with `scope`, to those whose
+    /// countries all lie within it (regional users are only listed without scope), so that
+    /// a country administrator sees exactly the users they may manage.
     pub async fn list_users(&self, f: &ListFilter) -> Result<Page<User>> {
         let mut users: Vec<User> = run!(self, |pool, _h| {
             sqlx::query_as(&format!("{USER_COLUMNS} ORDER BY username")).fetch_all(pool).await?
@@ -142,7 +155,9 @@ impl Store {
                 .is_none_or(|p| u.username.contains(p.as_str()) || u.display_name.to_lowercase().contains(p.as_str()))
                 && f.kind.as_ref().is_none_or(|k| u.role.as_str() == k)
                 && f.country.as_ref().is_none_or(|c| u.countries.contains(c) || u.all_countries)
-                && f.scope.as_ref().is_none_or(|s| !u.all_countries && u.countries.iter().any(|c| s.contains(c)))
+                && f.scope.as_ref().is_none_or(|s| {
+                    !u.all_countries && !u.countries.is_empty() && u.countries.iter().all(|c| s.contains(c))
+                })
         });
         let total = users.len() as i64;
         let items = users.into_iter().skip(f.offset() as usize).take(f.limit() as usize).collect();
@@ -178,39 +193,50 @@ impl Store {
         }
     }
 
-    /// Counts a failed sign-in; at `max_failures` in a row the account is locked for
-    /// `lock_for` (and the count starts again). Returns the end of the lock, if one began.
-    pub async fn record_login_failure(
+    /// Reserves one sign-in attempt before the password is checked, so that attempts made
+    /// in parallel are counted too. `false` when the account is locked, or when
+    /// `max_failures` attempts are already counted.
+    pub async fn begin_login_attempt(&self, user_id: i64, max_failures: i32) -> Result<bool> {
+        let now = Utc::now();
+        let reserved: Option<i32> = run!(self, |pool, _h| {
+            sqlx::query_scalar(
+                "UPDATE users SET failed_logins = failed_logins + 1 \
+                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND failed_logins < $3 \
+                 RETURNING failed_logins",
+            )
+            .bind(user_id)
+            .bind(now)
+            .bind(max_failures)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(reserved.is_some())
+    }
+
+    /// After a wrong password: once `max_failures` attempts are counted, the account is
+    /// locked for `lock_for` and the count starts again. Returns the end of a new lock.
+    pub async fn login_failed(
         &self,
         user_id: i64,
         max_failures: i32,
         lock_for: chrono::Duration,
     ) -> Result<Option<DateTime<Utc>>> {
-        let now = Utc::now();
-        let locked = run!(self, |pool, h| {
-            let mut tx = h::begin_write(pool).await?;
-            let failures: i32 = sqlx::query_scalar(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+        let until = Utc::now() + lock_for;
+        let locked: Option<i64> = run!(self, |pool, _h| {
+            sqlx::query_scalar(
+                "UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2 AND failed_logins >= $3 RETURNING id",
             )
+            .bind(until)
             .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let locked = (failures >= max_failures).then(|| now + lock_for);
-            if let Some(until) = locked {
-                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-                    .bind(until)
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            locked
+            .bind(max_failures)
+            .fetch_optional(pool)
+            .await?
         });
-        Ok(locked)
+        Ok(locked.map(|_| until))
     }
 
-    /// Clears the failure count after a successful sign-in.
-    pub async fn record_login_success(&self, user_id: i64) -> Result<()> {
+    /// After a right password: the count starts again and any lock is lifted.
+    pub async fn login_succeeded(&self, user_id: i64) -> Result<()> {
         run!(self, |pool, _h| {
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(user_id)
@@ -286,6 +312,7 @@ impl Store {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                    end_access!(tx, id, actor);
                 }
                 if !input.active {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
@@ -336,7 +363,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            end_access!(tx, id, actor);
             h::audit(
                 &mut tx,
                 AuditEvent {

@@ -121,6 +121,13 @@ engine_tests! {
         let summary = db.import_admin_areas(&actor(), &batch, true).await.unwrap();
         assert_eq!((summary.created, summary.updated), (2, 1));
         assert_eq!(area_count(&db).await, 3);
+        country(&db, "PER").await;
+        db.create_admin_area(&actor(), &area("PER", "PE-LIM", 1, None)).await.unwrap();
+        let hijack = db.import_admin_areas(&actor(), &[area("COL", "PE-LIM", 1, None)], true).await;
+        assert!(matches!(&hijack, Err(StoreError::Conflict { message, .. }) if message.contains("belongs to PER")), "{hijack:?}");
+        let relevel = db.import_admin_areas(&actor(), &[area("COL", "CO-NSA", 2, Some("CO-ANT"))], true).await;
+        assert!(matches!(&relevel, Err(StoreError::Conflict { field, .. }) if field.as_deref() == Some("level")), "{relevel:?}");
+        assert_eq!(db.admin_area_by_pcode("PE-LIM").await.unwrap().country_code, "PER");
         let level2 = db.list_admin_areas(&ListFilter { level: Some(2), ..Default::default() }).await.unwrap();
         assert_eq!(level2.items[0].parent_pcode.as_deref(), Some("CO-NSA"));
         assert_eq!(db.area_shapes("COL", 1).await.unwrap().len(), 2);
@@ -211,11 +218,16 @@ engine_tests! {
         assert!(matches!(db.save_user(&actor(), None, &unknown, Some("x")).await, Err(StoreError::Invalid(e)) if e[0].field == "countries"));
         let found = db.credentials("REPORTER").await.unwrap().unwrap();
         assert_eq!((found.user.id, found.password_hash.as_str()), (user.id, "$argon2id$fake"));
-        assert_eq!(db.record_login_failure(user.id, 2, Duration::minutes(5)).await.unwrap(), None);
-        let locked = db.record_login_failure(user.id, 2, Duration::minutes(5)).await.unwrap().expect("locked at the 2nd failure");
+        assert!(db.begin_login_attempt(user.id, 2).await.unwrap());
+        assert_eq!(db.login_failed(user.id, 2, Duration::minutes(5)).await.unwrap(), None);
+        assert!(db.begin_login_attempt(user.id, 2).await.unwrap());
+        assert!(!db.begin_login_attempt(user.id, 2).await.unwrap(), "no third attempt while two are counted");
+        let locked = db.login_failed(user.id, 2, Duration::minutes(5)).await.unwrap().expect("locked at the 2nd failure");
         assert!(locked > Utc::now());
-        assert_eq!(db.credentials("reporter").await.unwrap().unwrap().locked_until.map(|t| t.timestamp()), Some(locked.timestamp()));
-        db.record_login_success(user.id).await.unwrap();
+        assert!(!db.begin_login_attempt(user.id, 2).await.unwrap(), "a locked account takes no attempt");
+        let stored = db.credentials("reporter").await.unwrap().unwrap().locked_until;
+        assert_eq!(stored.map(|t| t.timestamp()), Some(locked.timestamp()));
+        db.login_succeeded(user.id).await.unwrap();
         assert!(db.credentials("reporter").await.unwrap().unwrap().locked_until.is_none());
 
         db.create_session(user.id, "live", "csrf1", Utc::now() + Duration::hours(1)).await.unwrap();
@@ -233,6 +245,13 @@ engine_tests! {
         db.revoke_api_token(&actor(), user.id, token.id).await.unwrap();
         assert!(db.token_user("hash1").await.unwrap().is_none());
 
+        db.create_api_token(&actor(), user.id, "before reset", "hash4", None).await.unwrap();
+        db.create_session(user.id, "s2", "c", Utc::now() + Duration::hours(1)).await.unwrap();
+        db.set_password(&actor(), user.id, "$argon2id$new").await.unwrap();
+        assert!(db.session("s2").await.unwrap().is_none(), "a new password ends the sessions");
+        assert!(db.token_user("hash4").await.unwrap().is_none(), "a reset by someone else revokes the tokens");
+        let scoped = db.list_users(&ListFilter { scope: Some(vec!["COL".into()]), ..Default::default() }).await.unwrap();
+        assert_eq!(scoped.total, 1);
         let inactive = UserInput { active: false, ..input };
         db.save_user(&actor(), Some(user.id), &inactive, None).await.unwrap();
         db.create_api_token(&actor(), user.id, "again", "hash3", None).await.unwrap();

@@ -45,10 +45,14 @@ struct LoginQuery {
     expired: Option<String>,
 }
 
-/// Only same-site paths are followed after signing in.
+/// Only same-site paths are followed after signing in or choosing a language: a single
+/// leading `/`, and no backslash or control character anywhere (browsers drop tabs and
+/// newlines, which would turn `/\t/host` into `//host`).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c.is_control() || c == '\\') => {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -185,5 +189,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/x\r\nSet-Cookie: a=b")), "/");
     }
 }

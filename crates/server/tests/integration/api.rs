@@ -263,6 +263,8 @@ crate::server_tests! {
         assert_eq!(with.status(), StatusCode::NO_CONTENT);
         let by_admin = c.put(&url).bearer_auth(&country_admin).json(&json!({"password": "reset by admin"})).send().await.unwrap();
         assert_eq!(by_admin.status(), StatusCode::NO_CONTENT);
+        let me = c.get(s.url("/api/v1/me")).bearer_auth(&ana_token).send().await.unwrap();
+        assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "an administrator's reset revokes the user's tokens");
         let by_viewer = c.put(&url).bearer_auth(s.token("viewer").await).json(&json!({"password": "hijacked!!"})).send().await.unwrap();
         assert_eq!(by_viewer.status(), StatusCode::FORBIDDEN);
     }
