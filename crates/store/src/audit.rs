@@ -42,6 +42,7 @@ impl AuditEvent<'_> {
         let hash = line_hash(
             &prev_hash,
             at,
+            self.actor.user_id,
             &self.actor.name,
             self.action,
             self.entity,
@@ -68,6 +69,7 @@ impl AuditEvent<'_> {
 fn line_hash(
     prev: &str,
     at: DateTime<Utc>,
+    actor_id: Option<i64>,
     actor: &str,
     action: &str,
     entity: &str,
@@ -76,9 +78,11 @@ fn line_hash(
     detail: &str,
 ) -> String {
     let mut h = Sha256::new();
+    let actor_id = actor_id.map(|id| id.to_string()).unwrap_or_default();
     for part in [
         prev,
         &at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        &actor_id,
         actor,
         action,
         entity,
@@ -129,6 +133,7 @@ impl Store {
             let expected = line_hash(
                 &prev,
                 line.at,
+                line.actor_id,
                 &line.actor,
                 &line.action,
                 &line.entity,

@@ -6,7 +6,7 @@ use sqlx::QueryBuilder;
 
 use crate::model::{
     Actor, AdminArea, AdminAreaInput, AreaShape, Country, CountryInput, ListFilter, Page, Round, RoundInput, Site,
-    SiteInput,
+    SiteInput, fold,
 };
 use crate::{AuditEvent, Result, Store, StoreError, run};
 
@@ -118,7 +118,7 @@ macro_rules! area_write {
             }
         };
         let now = Utc::now();
-        match existing {
+        let id = match existing {
             Some(id) => {
                 sqlx::query(
                     "UPDATE admin_areas SET pcode = $1, level = $2, parent_id = $3, name_en = $4, name_es = $5, name_pt = $6, \
@@ -141,7 +141,10 @@ macro_rules! area_write {
                 .await?;
                 id
             }
-        }
+        };
+        let search = fold(&format!("{} {} {} {}", input.pcode, input.name_en, input.name_es, input.name_pt));
+        sqlx::query("UPDATE admin_areas SET search = $1 WHERE id = $2").bind(search).bind(id).execute(&mut *$tx).await?;
+        id
     }};
 }
 
@@ -166,7 +169,7 @@ macro_rules! push_common_filters {
         if let Some(pattern) = $f.pattern() {
             $qb.push(" AND (1 = 0");
             $(
-                $qb.push(concat!(" OR lower(", $text_col, ") LIKE ")).push_bind(pattern.clone());
+                $qb.push(concat!(" OR ", $text_col, " LIKE ")).push_bind(pattern.clone()).push(" ESCAPE '\\'");
             )+
             $qb.push(")");
         }
@@ -253,7 +256,7 @@ impl Store {
     pub async fn list_admin_areas(&self, f: &ListFilter) -> Result<Page<AdminArea>> {
         run!(self, |pool, _h| {
             let filters = |qb: &mut QueryBuilder<'_, _>| {
-                push_common_filters!(qb, f, "a", ["a.pcode", "a.name_en", "a.name_es", "a.name_pt"]);
+                push_common_filters!(qb, f, "a", ["a.search"]);
                 if let Some(level) = f.level {
                     qb.push(" AND a.level = ").push_bind(level);
                 }
@@ -485,7 +488,7 @@ impl Store {
     pub async fn list_sites(&self, f: &ListFilter) -> Result<Page<Site>> {
         run!(self, |pool, _h| {
             let filters = |qb: &mut QueryBuilder<'_, _>| {
-                push_common_filters!(qb, f, "s", ["s.code", "s.name", "a.pcode", "a.name_en"]);
+                push_common_filters!(qb, f, "s", ["s.search", "a.search"]);
                 if let Some(kind) = &f.kind {
                     qb.push(" AND s.kind = ").push_bind(kind.clone());
                 }
@@ -581,6 +584,11 @@ impl Store {
                     .bind(input.longitude).bind(area_id).bind(input.active).bind(now).bind(now)
                     .fetch_one(&mut *tx).await?
             };
+            sqlx::query("UPDATE sites SET search = $1 WHERE id = $2")
+                .bind(fold(&format!("{} {}", input.code, input.name)))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             h::audit(&mut tx, AuditEvent {
                 actor,
                 action: if updating { "update" } else { "create" },
@@ -624,7 +632,7 @@ impl Store {
     pub async fn list_rounds(&self, f: &ListFilter) -> Result<Page<Round>> {
         run!(self, |pool, _h| {
             let filters = |qb: &mut QueryBuilder<'_, _>| {
-                push_common_filters!(qb, f, "r", ["r.name"]);
+                push_common_filters!(qb, f, "r", ["r.search"]);
                 if let Some(kind) = &f.kind {
                     qb.push(" AND r.status = ").push_bind(kind.clone());
                 }
@@ -704,6 +712,11 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
             };
+            sqlx::query("UPDATE rounds SET search = $1 WHERE id = $2")
+                .bind(fold(name))
+                .bind(new_id)
+                .execute(&mut *tx)
+                .await?;
             h::audit(&mut tx, AuditEvent {
                 actor,
                 action: if id.is_some() { "update" } else { "create" },

@@ -493,13 +493,12 @@ impl ListFilter {
         self.offset.unwrap_or(0).max(0)
     }
 
-    /// The text filter as a `LIKE` pattern, lower-cased, or `None`.
+    /// The text filter as a `LIKE … ESCAPE '\'` pattern over folded text, or `None`.
     pub fn pattern(&self) -> Option<String> {
-        self.q
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")))
+        self.q.as_deref().map(fold).filter(|q| !q.is_empty()).map(|q| {
+            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        })
     }
 }
 
@@ -512,4 +511,31 @@ pub struct AreaShape {
     pub name_es: String,
     pub name_pt: String,
     pub geometry: String,
+}
+
+/// Text as it is searched: lower case, without accents, spaces collapsed, so that "tachira"
+/// finds "Táchira" and "CÚCUTA" finds "Cúcuta" on both engines.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let plain: String = text.nfd().filter(|c| !is_combining_mark(*c)).collect::<String>().to_lowercase();
+    plain.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ListFilter, fold};
+
+    #[test]
+    fn folding_drops_case_and_accents() {
+        assert_eq!(fold("  San Antonio del  TÁCHIRA "), "san antonio del tachira");
+        assert_eq!(fold("Ñuble · Curaçao · São Paulo"), "nuble · curacao · sao paulo");
+    }
+
+    #[test]
+    fn like_wildcards_typed_by_a_person_are_literal() {
+        let f = ListFilter { q: Some("50%_off\\".into()), ..Default::default() };
+        assert_eq!(f.pattern().unwrap(), "%50\\%\\_off\\\\%");
+        assert_eq!(ListFilter { q: Some("  ".into()), ..Default::default() }.pattern(), None);
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::model::{Actor, ApiToken, ListFilter, Organisation, OrganisationInput, Page, User, UserInput};
+use crate::model::{Actor, ApiToken, ListFilter, Organisation, OrganisationInput, Page, User, UserInput, fold};
 use crate::{AuditEvent, Result, Store, StoreError, run};
 
 /// After a password change: the user's sessions end, and when someone else (an
@@ -37,8 +37,7 @@ impl Store {
         run!(self, |pool, _h| {
             let mut qb = sqlx::QueryBuilder::new("SELECT id, name, acronym, kind FROM organisations o WHERE 1 = 1");
             if let Some(pattern) = f.pattern() {
-                qb.push(" AND (lower(o.name) LIKE ").push_bind(pattern.clone());
-                qb.push(" OR lower(o.acronym) LIKE ").push_bind(pattern).push(")");
+                qb.push(" AND o.search LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
             }
             if let Some(kind) = &f.kind {
                 qb.push(" AND o.kind = ").push_bind(kind.clone());
@@ -101,6 +100,11 @@ impl Store {
                     .bind(name).bind(acronym).bind(input.kind.as_str()).bind(now).bind(now)
                     .fetch_one(&mut *tx).await?
             };
+            sqlx::query("UPDATE organisations SET search = $1 WHERE id = $2")
+                .bind(fold(&format!("{name} {acronym}")))
+                .bind(saved)
+                .execute(&mut *tx)
+                .await?;
             h::audit(
                 &mut tx,
                 AuditEvent {
@@ -148,11 +152,9 @@ impl Store {
         for u in &mut users {
             u.countries = countries.remove(&u.id).unwrap_or_default();
         }
-        let pattern = f.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+        let pattern = f.q.as_deref().map(fold).filter(|q| !q.is_empty());
         users.retain(|u| {
-            pattern
-                .as_ref()
-                .is_none_or(|p| u.username.contains(p.as_str()) || u.display_name.to_lowercase().contains(p.as_str()))
+            pattern.as_ref().is_none_or(|p| fold(&format!("{} {}", u.username, u.display_name)).contains(p.as_str()))
                 && f.kind.as_ref().is_none_or(|k| u.role.as_str() == k)
                 && f.country.as_ref().is_none_or(|c| u.countries.contains(c) || u.all_countries)
                 && f.scope.as_ref().is_none_or(|s| {
@@ -339,9 +341,9 @@ impl Store {
                 actor,
                 action: if id.is_some() { "update" } else { "create" },
                 entity: "user",
-                entity_id: input.username.clone(),
+                entity_id: saved.to_string(),
                 country_code: None,
-                detail: json!({ "role": input.role, "all_countries": input.all_countries, "countries": input.countries,
+                detail: json!({ "username": input.username, "role": input.role, "all_countries": input.all_countries, "countries": input.countries,
                                 "organisation_id": input.organisation_id, "active": input.active, "password_changed": password_hash.is_some() }),
             })
             .await?;
@@ -370,9 +372,9 @@ impl Store {
                     actor,
                     action: "set_password",
                     entity: "user",
-                    entity_id: user.username.clone(),
+                    entity_id: id.to_string(),
                     country_code: None,
-                    detail: json!({}),
+                    detail: json!({ "username": user.username }),
                 },
             )
             .await?;

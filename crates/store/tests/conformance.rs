@@ -163,6 +163,16 @@ engine_tests! {
         assert_eq!(by_kind.items[0].code, "PER-FMP-001");
         let by_text = db.list_sites(&ListFilter { q: Some("plaza".into()), ..Default::default() }).await.unwrap();
         assert_eq!(by_text.total, 1);
+        let mut tachira = site("COL", "COL-FMP-002", None);
+        tachira.name = "Frente a San Antonio del TÁCHIRA".into();
+        db.create_site(&actor(), &tachira).await.unwrap();
+        let q = |q: &str| ListFilter { q: Some(q.into()), ..Default::default() };
+        assert_eq!(db.list_sites(&q("tachira")).await.unwrap().total, 1, "accents and case do not matter");
+        assert_eq!(db.list_sites(&q("Táchira")).await.unwrap().total, 1);
+        assert_eq!(db.list_sites(&q("AREA co-nsa")).await.unwrap().total, 1, "the admin area is searched too");
+        assert_eq!(db.list_sites(&q("%")).await.unwrap().total, 0, "a typed % is a character, not a wildcard");
+        assert_eq!(db.list_admin_areas(&q("area co-nsa")).await.unwrap().total, 1);
+        db.delete_site(&actor(), db.list_sites(&q("tachira")).await.unwrap().items[0].id).await.unwrap();
         let scoped = db.list_sites(&ListFilter { scope: Some(vec!["COL".into()]), ..Default::default() }).await.unwrap();
         assert_eq!(scoped.total, 1);
         assert_eq!(scoped.items[0].country_code, "COL");

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use axum::routing::get;
 use rumbo_domain::permissions::Permission;
-use rumbo_store::model::CountryInput;
+use rumbo_store::model::{CountryInput, fold};
 use serde::Deserialize;
 
 use super::{Cell, Chrome, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, render, see_other};
@@ -30,10 +30,8 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> PageResult {
     let mut countries = ops::countries(&state.store, &caller).await?;
-    if let Some(text) = q.q.as_deref().map(str::to_lowercase).filter(|t| !t.trim().is_empty()) {
-        countries.retain(|c| {
-            [&c.code, &c.name_en, &c.name_es, &c.name_pt].iter().any(|v| v.to_lowercase().contains(text.trim()))
-        });
+    if let Some(text) = q.q.as_deref().map(fold).filter(|t| !t.is_empty()) {
+        countries.retain(|c| fold(&format!("{} {} {} {}", c.code, c.name_en, c.name_es, c.name_pt)).contains(&text));
     }
     let can_edit = caller.allows(Permission::EditCountries, None);
     let rows: Vec<Row> = countries

@@ -139,9 +139,9 @@ async fn login(
             actor: &Actor::user(&user),
             action: "sign_in",
             entity: "user",
-            entity_id: user.username.clone(),
+            entity_id: user.id.to_string(),
             country_code: None,
-            detail: json!({}),
+            detail: json!({ "username": user.username }),
         })
         .await?;
     let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(session_cookie(
@@ -155,9 +155,21 @@ async fn login(
 #[derive(Deserialize)]
 struct Nothing {}
 
-async fn logout(State(state): State<AppState>, jar: CookieJar, _posted: Posted<Nothing>) -> PageResult {
+async fn logout(State(state): State<AppState>, jar: CookieJar, posted: Posted<Nothing>) -> PageResult {
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         state.store.delete_session(&secret_hash(cookie.value())).await?;
+        let user = &posted.caller.user;
+        state
+            .store
+            .record(AuditEvent {
+                actor: &Actor::user(user),
+                action: "sign_out",
+                entity: "user",
+                entity_id: user.id.to_string(),
+                country_code: None,
+                detail: json!({ "username": user.username }),
+            })
+            .await?;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, see_other("/login")).into_response())

@@ -1,4 +1,6 @@
--- Foundation schema (SQLite). Keep in step with ../postgres/0001_foundation.sql.
+-- Foundation schema. `search` columns hold the searchable text folded by Rust (lower case,
+-- no accents), so that a search behaves the same on both engines.
+-- (SQLite). Keep in step with ../postgres/0001_foundation.sql.
 CREATE TABLE countries (
     code        TEXT PRIMARY KEY CHECK (length(code) = 3),
     iso2        TEXT NOT NULL CHECK (length(iso2) = 2),
@@ -19,6 +21,7 @@ CREATE TABLE admin_areas (
     name_es       TEXT NOT NULL,
     name_pt       TEXT NOT NULL,
     geometry      TEXT,
+    search        TEXT NOT NULL DEFAULT '',
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
@@ -35,6 +38,7 @@ CREATE TABLE sites (
     longitude      REAL NOT NULL,
     admin_area_id  INTEGER REFERENCES admin_areas(id),
     active         INTEGER NOT NULL DEFAULT 1,
+    search        TEXT NOT NULL DEFAULT '',
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL
 );
@@ -47,6 +51,7 @@ CREATE TABLE rounds (
     starts_on     TEXT NOT NULL,
     ends_on       TEXT NOT NULL,
     status        TEXT NOT NULL,
+    search        TEXT NOT NULL DEFAULT '',
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     UNIQUE (country_code, name)
@@ -57,6 +62,7 @@ CREATE TABLE organisations (
     name        TEXT NOT NULL UNIQUE,
     acronym     TEXT NOT NULL,
     kind        TEXT NOT NULL,
+    search        TEXT NOT NULL DEFAULT '',
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
