@@ -107,7 +107,7 @@ pub fn read_boundaries(text: &str, options: &BoundaryOptions) -> Result<Vec<Admi
             }
             None => Vec::new(),
         };
-        if let Some(problem) = polygons.iter().flatten().flatten().find_map(|pos| check_position(pos)) {
+        if let Some(problem) = check_polygons(&polygons) {
             errors.push(FieldError::new(at("geometry"), format!("area {code}: {problem}")));
             continue;
         }
@@ -168,6 +168,18 @@ pub fn read_boundaries(text: &str, options: &BoundaryOptions) -> Result<Vec<Admi
         .collect())
 }
 
+/// What is wrong with these polygons, if anything: every polygon needs an outer ring, every
+/// ring at least four positions (a closed triangle), every position a longitude and latitude.
+fn check_polygons(polygons: &[geojson::PolygonType]) -> Option<String> {
+    if polygons.iter().any(Vec::is_empty) {
+        return Some("a polygon has no rings".into());
+    }
+    if let Some(ring) = polygons.iter().flatten().find(|ring| ring.len() < 4) {
+        return Some(format!("a ring has {} positions; a closed ring needs at least 4", ring.len()));
+    }
+    polygons.iter().flatten().flatten().find_map(|pos| check_position(pos))
+}
+
 fn check_position(pos: &[f64]) -> Option<String> {
     match pos {
         [lon, lat, ..] if (-180.0..=180.0).contains(lon) && (-90.0..=90.0).contains(lat) => None,
@@ -184,7 +196,7 @@ pub fn check_geometry(text: &str) -> Result<(), String> {
         Value::MultiPolygon(mp) => mp.clone(),
         _ => return Err("must be a Polygon or MultiPolygon".into()),
     };
-    match polygons.iter().flatten().flatten().find_map(|pos| check_position(pos)) {
+    match check_polygons(&polygons) {
         Some(problem) => Err(problem),
         None => Ok(()),
     }
@@ -279,6 +291,13 @@ mod tests {
         );
         let no_code = TWO.replace("\"pcode\":\"XX-A\",", "");
         assert!(read_boundaries(&no_code, &BoundaryOptions::default()).unwrap_err()[0].message.contains("no p-code"));
+        let empty = TWO.replace("[[[0,0],[2,0],[2,2],[0,2],[0,0]]]", "[]");
+        assert!(read_boundaries(&empty, &BoundaryOptions::default()).unwrap_err()[0].message.contains("no rings"));
+        assert!(
+            check_geometry(r#"{"type":"Polygon","coordinates":[[[0,0],[1,1],[0,0]]]}"#)
+                .unwrap_err()
+                .contains("at least 4")
+        );
         let bad_coord = TWO.replace("[[[0,0],", "[[[0,500],");
         assert!(
             read_boundaries(&bad_coord, &BoundaryOptions::default()).unwrap_err()[0]

@@ -206,7 +206,7 @@ async fn list_admin_areas(
     ApiCaller(caller): ApiCaller,
     ApiQuery(f): ApiQuery<ListFilter>,
 ) -> ApiResult<Json<Page<AdminArea>>> {
-    let f = ops::scoped(&caller, f)?;
+    let f = ops::scoped_page(&caller, f)?;
     Ok(Json(state.store.list_admin_areas(&f).await?))
 }
 
@@ -328,7 +328,7 @@ async fn list_sites(
     ApiCaller(caller): ApiCaller,
     ApiQuery(f): ApiQuery<ListFilter>,
 ) -> ApiResult<Json<Page<Site>>> {
-    let f = ops::scoped(&caller, f)?;
+    let f = ops::scoped_page(&caller, f)?;
     Ok(Json(state.store.list_sites(&f).await?))
 }
 
@@ -382,7 +382,7 @@ async fn list_rounds(
     ApiCaller(caller): ApiCaller,
     ApiQuery(f): ApiQuery<ListFilter>,
 ) -> ApiResult<Json<Page<Round>>> {
-    let f = ops::scoped(&caller, f)?;
+    let f = ops::scoped_page(&caller, f)?;
     Ok(Json(state.store.list_rounds(&f).await?))
 }
 

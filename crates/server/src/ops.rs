@@ -34,6 +34,15 @@ pub fn scoped(caller: &Caller, mut filter: ListFilter) -> ApiResult<ListFilter> 
     Ok(filter)
 }
 
+/// The most rows one API call returns; page with `offset` for more.
+pub const MAX_API_PAGE: i64 = 1000;
+
+/// [`scoped`], with the page size kept within [`MAX_API_PAGE`].
+pub fn scoped_page(caller: &Caller, mut filter: ListFilter) -> ApiResult<ListFilter> {
+    filter.limit = Some(filter.limit().min(MAX_API_PAGE));
+    scoped(caller, filter)
+}
+
 // ---- signing in ----
 
 /// Failed sign-ins in a row before an account is locked.

@@ -474,7 +474,7 @@ pub struct ListFilter {
     pub level: Option<i32>,
     /// Site kind, round status or organisation kind, depending on the list.
     pub kind: Option<String>,
-    /// At most this many rows (default 100, at most 1000).
+    /// At most this many rows (default 100, at most 1000 through the API).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     /// Restricts to these countries (set by the server from the caller's scope).

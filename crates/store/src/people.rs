@@ -127,15 +127,17 @@ impl Store {
 
     async fn user_countries(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
         let rows: Vec<(i64, String)> = run!(self, |pool, _h| {
-            sqlx::query_as("SELECT user_id, country_code FROM user_countries ORDER BY country_code")
-                .fetch_all(pool)
-                .await?
+            let mut qb = sqlx::QueryBuilder::new("SELECT user_id, country_code FROM user_countries WHERE user_id IN (");
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(") ORDER BY country_code");
+            if ids.is_empty() { Vec::new() } else { qb.build_query_as().fetch_all(pool).await? }
         });
         let mut map: HashMap<i64, Vec<String>> = HashMap::new();
         for (user, country) in rows {
-            if ids.contains(&user) {
-                map.entry(user).or_default().push(country);
-            }
+            map.entry(user).or_default().push(country);
         }
         Ok(map)
     }
@@ -523,11 +525,15 @@ impl Store {
         });
         let Some((token_id, user_id)) = row else { return Ok(None) };
         run!(self, |pool, _h| {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(token_id)
-                .execute(pool)
-                .await?;
+            // At most once a minute per token, so busy clients do not turn every read into a write.
+            sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
+            .bind(now)
+            .bind(token_id)
+            .bind(now - chrono::Duration::minutes(1))
+            .execute(pool)
+            .await?;
         });
         Ok(Some(self.user(user_id).await?))
     }

@@ -509,7 +509,7 @@ impl ListPage {
         let mut out = csv::Writer::from_writer(Vec::new());
         let _ = out.write_record(&self.columns);
         for row in &self.rows {
-            let _ = out.write_record(row.cells.iter().map(|c| c.text.as_str()));
+            let _ = out.write_record(row.cells.iter().map(|c| spreadsheet_safe(&c.text).into_owned()));
         }
         let body = out.into_inner().unwrap_or_default();
         Ok((
@@ -521,6 +521,14 @@ impl ListPage {
         )
             .into_response())
     }
+}
+
+/// A cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'`, unless it is a plain number (a
+/// negative longitude must stay a number).
+fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.parse::<f64>().is_err() { format!("'{text}").into() } else { text.into() }
 }
 
 /// One field of a record form.
@@ -698,3 +706,16 @@ pub fn yes_no(lang: Lang, v: bool) -> &'static str {
 /// A form whose only field is the CSRF token (delete buttons, sign-out).
 #[derive(Deserialize)]
 pub struct Ignored {}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn exported_cells_cannot_be_formulas() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("-72.4528"), "-72.4528");
+        assert_eq!(spreadsheet_safe("Cúcuta"), "Cúcuta");
+    }
+}

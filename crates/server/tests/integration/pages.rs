@@ -32,6 +32,8 @@ crate::server_tests! {
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
         let sites = c.get(s.url("/sites")).send().await.unwrap();
         assert_eq!(sites.status(), 200);
+        assert_eq!(sites.headers()["cache-control"], "no-store");
+        assert!(sites.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
         assert!(sites.text().await.unwrap().contains("Terminal Plaza Norte"));
 
         let home = c.get(s.url("/")).send().await.unwrap().text().await.unwrap();
