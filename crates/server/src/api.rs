@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/undo/{line}", post(undo))
 }
 
 #[derive(OpenApi)]
@@ -67,12 +68,12 @@ pub fn router() -> Router<AppState> {
         list_rounds, create_round, get_round, update_round, delete_round,
         list_organisations, create_organisation, get_organisation, update_organisation,
         list_users, create_user, get_user, update_user, set_password,
-        list_tokens, create_token, revoke_token, audit_log, verify_audit,
+        list_tokens, create_token, revoke_token, audit_log, verify_audit, undo,
     ),
     components(schemas(
         ErrorBody, FieldError, Country, CountryInput, AdminArea, AdminAreaInput, Site, SiteInput, SiteKind, Round, RoundInput, RoundStatus,
         Organisation, OrganisationInput, OrganisationKind, User, UserInput, Role, ApiToken, AuditRecord, ChainCheck, ImportSummary,
-        TokenRequest, TokenResponse, NewUser, UserUpdate, PasswordChange, NewToken, CreatedToken,
+        TokenRequest, TokenResponse, NewUser, UserUpdate, PasswordChange, NewToken, CreatedToken, ops::Restored,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -314,9 +315,8 @@ async fn delete_admin_area(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<StatusCode> {
-    ops::delete_admin_area(&state.store, &caller, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<impl IntoResponse> {
+    Ok(deleted(ops::delete_admin_area(&state.store, &caller, id).await?))
 }
 
 // ---- sites ----
@@ -368,9 +368,8 @@ async fn delete_site(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<StatusCode> {
-    ops::delete_site(&state.store, &caller, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<impl IntoResponse> {
+    Ok(deleted(ops::delete_site(&state.store, &caller, id).await?))
 }
 
 // ---- rounds ----
@@ -420,9 +419,8 @@ async fn delete_round(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<StatusCode> {
-    ops::delete_round(&state.store, &caller, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<impl IntoResponse> {
+    Ok(deleted(ops::delete_round(&state.store, &caller, id).await?))
 }
 
 // ---- organisations ----
@@ -616,4 +614,21 @@ async fn audit_log(
 async fn verify_audit(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> ApiResult<Json<ChainCheck>> {
     caller.require(Permission::ViewAudit, None)?;
     Ok(Json(state.store.verify_audit_chain().await?))
+}
+
+/// Undo a deletion: the site, round or admin area deleted by audit line `line` is created
+/// again as it was. The id of that line comes back from the DELETE (`X-Undo-Line` header).
+#[utoipa::path(post, path = "/api/v1/undo/{line}", tag = "audit", params(("line" = i64, Path, description = "audit line of the deletion")),
+    responses((status = 201, body = ops::Restored), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn undo(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(line): ApiPath<i64>,
+) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(ops::undo_delete(&state.store, &caller, line).await?)))
+}
+
+/// A 204 for a deletion, naming the audit line that can undo it.
+fn deleted(line: i64) -> impl IntoResponse {
+    (StatusCode::NO_CONTENT, [("x-undo-line", line.to_string())])
 }

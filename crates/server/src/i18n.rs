@@ -169,6 +169,8 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ),
     ("common.saved", ["Saved.", "Guardado.", "Salvo."]),
     ("common.deleted", ["Deleted.", "Eliminado.", "Excluído."]),
+    ("common.restored", ["Restored.", "Restaurado.", "Restaurado."]),
+    ("common.undo", ["Undo", "Deshacer", "Desfazer"]),
     ("common.imported", ["Imported.", "Importado.", "Importado."]),
     (
         "common.fix_errors",

@@ -167,7 +167,7 @@ pub async fn update_admin_area(
     Ok(store.update_admin_area(&caller.actor(), id, &input).await?)
 }
 
-pub async fn delete_admin_area(store: &Store, caller: &Caller, id: i64) -> ApiResult<()> {
+pub async fn delete_admin_area(store: &Store, caller: &Caller, id: i64) -> ApiResult<i64> {
     let area = store.admin_area(id).await?;
     caller.require(Permission::EditLocations, Some(&area.country_code))?;
     Ok(store.delete_admin_area(&caller.actor(), id).await?)
@@ -236,7 +236,7 @@ pub async fn update_site(store: &Store, caller: &Caller, id: i64, mut input: Sit
     Ok(store.update_site(&caller.actor(), id, &input).await?)
 }
 
-pub async fn delete_site(store: &Store, caller: &Caller, id: i64) -> ApiResult<()> {
+pub async fn delete_site(store: &Store, caller: &Caller, id: i64) -> ApiResult<i64> {
     let site = store.site(id).await?;
     caller.require(Permission::EditLocations, Some(&site.country_code))?;
     Ok(store.delete_site(&caller.actor(), id).await?)
@@ -264,10 +264,51 @@ pub async fn update_round(store: &Store, caller: &Caller, id: i64, mut input: Ro
     Ok(store.update_round(&caller.actor(), id, &input).await?)
 }
 
-pub async fn delete_round(store: &Store, caller: &Caller, id: i64) -> ApiResult<()> {
+pub async fn delete_round(store: &Store, caller: &Caller, id: i64) -> ApiResult<i64> {
     let round = store.round(id).await?;
     caller.require(Permission::EditRounds, Some(&round.country_code))?;
     Ok(store.delete_round(&caller.actor(), id).await?)
+}
+
+// ---- undo ----
+
+/// What undoing a deletion brought back.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Restored {
+    /// `site`, `round` or `admin_area`.
+    pub entity: String,
+    /// The id of the record as it is now.
+    pub id: i64,
+    pub country_code: String,
+}
+
+/// Undoes a deletion from its audit line: the record is created again as it was, by the
+/// same checks as any creation (the caller must be allowed to create it in its country).
+pub async fn undo_delete(store: &Store, caller: &Caller, line_id: i64) -> ApiResult<Restored> {
+    let line = store.audit_line(line_id).await?;
+    let not_undoable = || ApiError::invalid("line", "only the deletion of a site, round or admin area can be undone");
+    if line.action != "delete" {
+        return Err(not_undoable());
+    }
+    let detail: serde_json::Value = serde_json::from_str(&line.detail).map_err(|_| not_undoable())?;
+    let unreadable =
+        |e: serde_json::Error| ApiError::invalid("line", format!("the deleted record cannot be read back: {e}"));
+    let (id, country_code) = match line.entity.as_str() {
+        "site" => {
+            let site = create_site(store, caller, serde_json::from_value(detail).map_err(unreadable)?).await?;
+            (site.id, site.country_code)
+        }
+        "round" => {
+            let round = create_round(store, caller, serde_json::from_value(detail).map_err(unreadable)?).await?;
+            (round.id, round.country_code)
+        }
+        "admin_area" => {
+            let area = create_admin_area(store, caller, serde_json::from_value(detail).map_err(unreadable)?).await?;
+            (area.id, area.country_code)
+        }
+        _ => return Err(not_undoable()),
+    };
+    Ok(Restored { entity: line.entity, id, country_code })
 }
 
 // ---- organisations ----

@@ -119,6 +119,19 @@ impl Store {
         })
     }
 
+    /// One audit line.
+    pub async fn audit_line(&self, id: i64) -> Result<AuditRecord> {
+        run!(self, |pool, _h| {
+            sqlx::query_as(
+                "SELECT id, at, actor_id, actor, action, entity, entity_id, country_code, detail, prev_hash, hash FROM audit_log WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(crate::StoreError::NotFound { entity: "audit line" })
+        })
+    }
+
     /// Recomputes every link of the chain.
     pub async fn verify_audit_chain(&self) -> Result<ChainCheck> {
         let lines: Vec<AuditRecord> = run!(self, |pool, _h| {

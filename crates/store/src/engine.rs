@@ -21,16 +21,17 @@ macro_rules! engine {
                 Ok(tx)
             }
 
-            /// Appends one event to the audit chain inside the caller's transaction.
-            pub(crate) async fn audit(tx: &mut Tx, event: crate::AuditEvent<'_>) -> Result<()> {
+            /// Appends one event to the audit chain inside the caller's transaction; returns
+            /// the id of its line.
+            pub(crate) async fn audit(tx: &mut Tx, event: crate::AuditEvent<'_>) -> Result<i64> {
                 let prev: Option<String> =
                     sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
                         .fetch_optional(&mut **tx)
                         .await?;
                 let line = event.seal(prev.unwrap_or_default());
-                sqlx::query(
+                let id: i64 = sqlx::query_scalar(
                     "INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, country_code, detail, prev_hash, hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(line.at)
                 .bind(line.actor_id)
@@ -42,9 +43,9 @@ macro_rules! engine {
                 .bind(line.detail)
                 .bind(line.prev_hash)
                 .bind(line.hash)
-                .execute(&mut **tx)
+                .fetch_one(&mut **tx)
                 .await?;
-                Ok(())
+                Ok(id)
             }
         }
     };

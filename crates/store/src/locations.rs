@@ -370,9 +370,12 @@ impl Store {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn delete_admin_area(&self, actor: &Actor, id: i64) -> Result<()> {
+    /// Deletes an area that nothing uses; returns the id of the audit line, which holds
+    /// everything needed to undo the deletion.
+    pub async fn delete_admin_area(&self, actor: &Actor, id: i64) -> Result<i64> {
         let area = self.admin_area(id).await?;
-        run!(self, |pool, h| {
+        let geometry = self.area_geometry(id).await?;
+        let line = run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_areas WHERE parent_id = $1")
                 .bind(id)
@@ -392,7 +395,9 @@ impl Store {
                 });
             }
             sqlx::query("DELETE FROM admin_areas WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(
+            let mut detail = serde_json::to_value(&area).unwrap_or_default();
+            detail["geometry"] = json!(geometry);
+            let line = h::audit(
                 &mut tx,
                 AuditEvent {
                     actor,
@@ -400,13 +405,14 @@ impl Store {
                     entity: "admin_area",
                     entity_id: area.pcode.clone(),
                     country_code: Some(&area.country_code),
-                    detail: json!({ "name_en": area.name_en, "level": area.level, "parent": area.parent_pcode }),
+                    detail,
                 },
             )
             .await?;
             tx.commit().await?;
+            line
         });
-        Ok(())
+        Ok(line)
     }
 
     /// Loads many areas in one transaction: all of them or none. Parents may come from the
@@ -605,12 +611,14 @@ impl Store {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn delete_site(&self, actor: &Actor, id: i64) -> Result<()> {
+    /// Deletes the site; returns the id of the audit line, which holds the whole record so
+    /// that the deletion can be undone.
+    pub async fn delete_site(&self, actor: &Actor, id: i64) -> Result<i64> {
         let site = self.site(id).await?;
-        run!(self, |pool, h| {
+        let line = run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             sqlx::query("DELETE FROM sites WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(
+            let line = h::audit(
                 &mut tx,
                 AuditEvent {
                     actor,
@@ -623,8 +631,9 @@ impl Store {
             )
             .await?;
             tx.commit().await?;
+            line
         });
-        Ok(())
+        Ok(line)
     }
 
     // ---- rounds ----
@@ -733,12 +742,14 @@ impl Store {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn delete_round(&self, actor: &Actor, id: i64) -> Result<()> {
+    /// Deletes the round; returns the id of the audit line, which holds the whole record so
+    /// that the deletion can be undone.
+    pub async fn delete_round(&self, actor: &Actor, id: i64) -> Result<i64> {
         let round = self.round(id).await?;
-        run!(self, |pool, h| {
+        let line = run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
             sqlx::query("DELETE FROM rounds WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            h::audit(
+            let line = h::audit(
                 &mut tx,
                 AuditEvent {
                     actor,
@@ -751,7 +762,8 @@ impl Store {
             )
             .await?;
             tx.commit().await?;
+            line
         });
-        Ok(())
+        Ok(line)
     }
 }

@@ -263,7 +263,7 @@ async fn delete(
 ) -> PageResult {
     let area = ops::admin_area(&state.store, &caller, id).await?;
     match ops::delete_admin_area(&state.store, &caller, id).await {
-        Ok(()) => Ok(see_other(&format!("/admin-areas?country={}&notice=deleted", area.country_code))),
+        Ok(line) => Ok(see_other(&format!("/admin-areas?country={}&notice=deleted&undo={line}", area.country_code))),
         Err(e @ ApiError::Conflict { .. }) => {
             let countries = countries_allowing(&state, &caller, Permission::EditLocations).await?;
             let mut page = FormPage::new(

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(map::router())
+        .route("/undo/{line}", axum::routing::post(undo))
         .route(
             "/static/app.css",
             get(|| async {
@@ -93,6 +94,8 @@ pub struct Chrome {
     pub nav: Vec<NavItem>,
     pub langs: Vec<LangLink>,
     pub notice: Option<&'static str>,
+    /// The audit line of a deletion that the notice offers to undo.
+    pub undo: Option<i64>,
 }
 
 impl Chrome {
@@ -145,14 +148,15 @@ impl Chrome {
                 nav.push(NavItem { label: lang.t(key), href: "#", active: false, enabled: false });
             }
         }
-        let notice = uri.query().and_then(|q| {
-            serde_html_form::from_str::<NoticeQuery>(q).ok().and_then(|n| match n.notice.as_deref() {
-                Some("saved") => Some(lang.t("common.saved")),
-                Some("deleted") => Some(lang.t("common.deleted")),
-                Some("imported") => Some(lang.t("common.imported")),
-                _ => None,
-            })
-        });
+        let query: NoticeQuery = uri.query().and_then(|q| serde_html_form::from_str(q).ok()).unwrap_or_default();
+        let notice = match query.notice.as_deref() {
+            Some("saved") => Some(lang.t("common.saved")),
+            Some("deleted") => Some(lang.t("common.deleted")),
+            Some("imported") => Some(lang.t("common.imported")),
+            Some("restored") => Some(lang.t("common.restored")),
+            _ => None,
+        };
+        let undo = query.undo.filter(|_| caller.is_some() && notice.is_some());
         Chrome {
             lang,
             title: lang.t(title_key).to_string(),
@@ -163,13 +167,15 @@ impl Chrome {
             nav,
             langs,
             notice,
+            undo,
         }
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct NoticeQuery {
     notice: Option<String>,
+    undo: Option<i64>,
 }
 
 /// Renders a template, or a plain 500 if rendering fails.
@@ -701,6 +707,21 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
 
 pub fn yes_no(lang: Lang, v: bool) -> &'static str {
     lang.t(if v { "common.yes" } else { "common.no" })
+}
+
+/// Undoes a deletion offered by a notice, then shows the list it came from.
+async fn undo(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    crate::extract::ApiPath(line): crate::extract::ApiPath<i64>,
+    Posted { caller, .. }: Posted<Ignored>,
+) -> PageResult {
+    let restored = crate::ops::undo_delete(&state.store, &caller, line).await?;
+    let list = match restored.entity.as_str() {
+        "site" => "/sites",
+        "round" => "/rounds",
+        _ => "/admin-areas",
+    };
+    Ok(see_other(&format!("{list}?country={}&notice=restored", restored.country_code)))
 }
 
 /// A form whose only field is the CSRF token (delete buttons, sign-out).

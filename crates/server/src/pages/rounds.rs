@@ -247,6 +247,6 @@ async fn delete(
     Posted { caller, .. }: Posted<Ignored>,
 ) -> PageResult {
     let round = ops::round(&state.store, &caller, id).await?;
-    ops::delete_round(&state.store, &caller, id).await?;
-    Ok(see_other(&format!("/rounds?country={}&notice=deleted", round.country_code)))
+    let line = ops::delete_round(&state.store, &caller, id).await?;
+    Ok(see_other(&format!("/rounds?country={}&notice=deleted&undo={line}", round.country_code)))
 }

@@ -263,6 +263,6 @@ async fn delete(
     Posted { caller, .. }: Posted<super::Ignored>,
 ) -> PageResult {
     let site = ops::site(&state.store, &caller, id).await?;
-    ops::delete_site(&state.store, &caller, id).await?;
-    Ok(see_other(&format!("/sites?country={}&notice=deleted", site.country_code)))
+    let line = ops::delete_site(&state.store, &caller, id).await?;
+    Ok(see_other(&format!("/sites?country={}&notice=deleted&undo={line}", site.country_code)))
 }

@@ -229,7 +229,45 @@ crate::server_tests! {
         assert_eq!(svg.matches("<path class=\"area\"").count(), 1);
         assert_eq!(svg.matches("<circle").count(), 1);
         assert!(svg.contains("Puente Simón Bolívar"));
-        let _ = LIM;
+    }
+
+    async fn deletions_can_be_undone(s: TestServer) {
+        let c = client();
+        let im = s.token("im_col").await;
+        let admin = s.token("admin").await;
+        let created = body(c.post(s.url("/api/v1/sites")).bearer_auth(&im).json(&site("COL", "COL-FMP-007")).send().await.unwrap()).await;
+        let id = created["id"].as_i64().unwrap();
+        let r = c.delete(s.url(&format!("/api/v1/sites/{id}"))).bearer_auth(&im).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let line: i64 = r.headers()["x-undo-line"].to_str().unwrap().parse().unwrap();
+        assert_eq!(c.get(s.url(&format!("/api/v1/sites/{id}"))).bearer_auth(&im).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+        let undone = c.post(s.url(&format!("/api/v1/undo/{line}"))).bearer_auth(&im).send().await.unwrap();
+        assert_eq!(undone.status(), StatusCode::CREATED);
+        let restored = body(undone).await;
+        assert_eq!(restored["entity"], "site");
+        let back = body(c.get(s.url(&format!("/api/v1/sites/{}", restored["id"]))).bearer_auth(&im).send().await.unwrap()).await;
+        assert_eq!((back["code"].clone(), back["name"].clone(), back["admin_area_pcode"].clone()), (created["code"].clone(), created["name"].clone(), created["admin_area_pcode"].clone()));
+        let twice = c.post(s.url(&format!("/api/v1/undo/{line}"))).bearer_auth(&im).send().await.unwrap();
+        assert_eq!(twice.status(), StatusCode::CONFLICT, "an undone deletion cannot be undone again");
+
+        let nsa = body(c.get(s.url("/api/v1/admin-areas?country=PER")).bearer_auth(&admin).send().await.unwrap()).await["items"][0]["id"].as_i64().unwrap();
+        let per_site = body(c.get(s.url("/api/v1/sites?country=PER")).bearer_auth(&admin).send().await.unwrap()).await["items"][0]["id"].as_i64().unwrap();
+        let r = c.delete(s.url(&format!("/api/v1/sites/{per_site}"))).bearer_auth(&admin).send().await.unwrap();
+        let per_line: i64 = r.headers()["x-undo-line"].to_str().unwrap().parse().unwrap();
+        let r = c.post(s.url(&format!("/api/v1/undo/{per_line}"))).bearer_auth(&im).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "a Colombia user cannot bring back a Peru site");
+        let r = c.delete(s.url(&format!("/api/v1/admin-areas/{nsa}"))).bearer_auth(&admin).send().await.unwrap();
+        let area_line: i64 = r.headers()["x-undo-line"].to_str().unwrap().parse().unwrap();
+        let restored = body(c.post(s.url(&format!("/api/v1/undo/{area_line}"))).bearer_auth(&admin).send().await.unwrap()).await;
+        assert_eq!(restored["entity"], "admin_area");
+        let geometry = c.get(s.url(&format!("/api/v1/admin-areas/{}/geometry", restored["id"]))).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
+        assert_eq!(geometry, LIM, "the boundary comes back too");
+
+        let not_a_deletion = c.post(s.url(&format!("/api/v1/undo/{}", line - 1))).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(not_a_deletion.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(c.post(s.url("/api/v1/undo/999999")).bearer_auth(&admin).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(body(c.get(s.url("/api/v1/audit/verify")).bearer_auth(&admin).send().await.unwrap()).await["first_broken"], Value::Null);
     }
 
     async fn users_are_managed_within_scope(s: TestServer) {

@@ -72,6 +72,22 @@ crate::server_tests! {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let list = c.get(s.url("/sites?country=COL&notice=saved")).send().await.unwrap().text().await.unwrap();
         assert!(list.contains("Paraguachón") && list.contains("Saved."));
+
+        // Delete it, then undo from the notice.
+        let t = s.token("im_col").await;
+        let sites: serde_json::Value = client().get(s.url("/api/v1/sites?country=COL")).bearer_auth(t).send().await.unwrap().json().await.unwrap();
+        let id = sites["items"][0]["id"].as_i64().unwrap();
+        let r = c.post(s.url(&format!("/sites/{id}/delete"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.contains("notice=deleted&undo="), "{location}");
+        let list = c.get(s.url(&location)).send().await.unwrap().text().await.unwrap();
+        assert!(list.contains("Deleted.") && list.contains("id=\"undo\"") && !list.contains("Paraguachón"));
+        let line = location.rsplit("undo=").next().unwrap();
+        let r = c.post(s.url(&format!("/undo/{line}"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let list = c.get(s.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+        assert!(list.contains("Restored.") && list.contains("Paraguachón"));
     }
 
     async fn form_errors_are_shown_next_to_their_fields(s: TestServer) {
