@@ -10,8 +10,9 @@ use rumbo_store::model::{AdminArea, AdminAreaInput, Country};
 use serde::Deserialize;
 
 use super::{
-    Cell, Choice, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageError, PageResult,
-    Posted, Row, countries_allowing, country_choices, parse_number, render, save_or_show, see_other, yes_no,
+    Cell, Choice, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, NewQuery, PageError,
+    PageResult, Posted, Row, countries_allowing, country_choices, parse_number, render, save_or_show, see_other,
+    yes_no,
 };
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -71,18 +72,14 @@ async fn list(
         .collect();
     let mut actions = Vec::new();
     if countries.iter().any(|c| can_edit(&c.code)) {
-        actions.push((
-            lang.t("common.new"),
-            format!("/admin-areas/new?country={}", q.country.clone().unwrap_or_default()),
-        ));
+        actions.push(q.new_action(lang, "/admin-areas"));
         actions.push((lang.t("area.import"), "/admin-areas/import".to_string()));
     }
-    let current = q.country.clone().unwrap_or_default().to_uppercase();
     let mut page = ListPage::new(
         Chrome::new(lang, Some(&caller), &uri, "nav.admin_areas"),
         "/admin-areas",
         vec![
-            FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
+            FilterField::country(lang, &countries, &q),
             FilterField::select(
                 "level",
                 lang.t("area.level"),
@@ -172,11 +169,6 @@ impl AreaForm {
                 .help(lang.t("area.geometry_help")),
         ]
     }
-}
-
-#[derive(Deserialize)]
-struct NewQuery {
-    country: Option<String>,
 }
 
 async fn new_form(

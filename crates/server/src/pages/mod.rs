@@ -326,6 +326,12 @@ pub struct FilterField {
 }
 
 impl FilterField {
+    /// The country filter: the caller's countries, the query's one chosen.
+    pub fn country(lang: Lang, countries: &[Country], query: &ListQuery) -> Self {
+        let current = query.country.clone().unwrap_or_default().to_uppercase();
+        Self::select("country", lang.t("common.country"), country_choices(countries, lang, &current, true))
+    }
+
     pub fn text(name: &'static str, label: &'static str, value: Option<&str>) -> Self {
         FilterField { name, label, kind: "search", value: value.unwrap_or_default().to_string(), options: Vec::new() }
     }
@@ -423,6 +429,11 @@ pub struct ListQuery {
 pub const PAGE_SIZE: i64 = 100;
 
 impl ListQuery {
+    /// The "New" button of a list, keeping the chosen country for the new record.
+    pub fn new_action(&self, lang: Lang, base_url: &str) -> (&'static str, String) {
+        (lang.t("common.new"), format!("{base_url}/new?country={}", self.country.clone().unwrap_or_default()))
+    }
+
     pub fn filter(&self) -> rumbo_store::model::ListFilter {
         let csv = self.is_csv();
         rumbo_store::model::ListFilter {
@@ -722,6 +733,12 @@ async fn undo(
         _ => "/admin-areas",
     };
     Ok(see_other(&format!("{list}?country={}&notice=restored", restored.country_code)))
+}
+
+/// The query of a "new record" page: the country to start with.
+#[derive(Deserialize)]
+pub struct NewQuery {
+    pub country: Option<String>,
 }
 
 /// A form whose only field is the CSRF token (delete buttons, sign-out).

@@ -11,7 +11,7 @@ use rumbo_store::model::{Country, Round, RoundInput, RoundStatus};
 use serde::Deserialize;
 
 use super::{
-    Cell, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, PageResult, Posted, Row,
+    Cell, Chrome, FilterField, FormField, FormPage, Ignored, ListPage, ListQuery, NewQuery, PageResult, Posted, Row,
     code_choices, countries_allowing, country_choices, parse_code, render, save_or_show, see_other,
 };
 use crate::AppState;
@@ -56,14 +56,13 @@ async fn list(
         .collect();
     let mut actions = Vec::new();
     if countries.iter().any(|c| can_edit(&c.code)) {
-        actions.push((lang.t("common.new"), format!("/rounds/new?country={}", q.country.clone().unwrap_or_default())));
+        actions.push(q.new_action(lang, "/rounds"));
     }
-    let current = q.country.clone().unwrap_or_default().to_uppercase();
     let mut page = ListPage::new(
         Chrome::new(lang, Some(&caller), &uri, "nav.rounds"),
         "/rounds",
         vec![
-            FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
+            FilterField::country(lang, &countries, &q),
             FilterField::select(
                 "kind",
                 lang.t("common.status"),
@@ -161,11 +160,6 @@ impl RoundForm {
             .required(),
         ]
     }
-}
-
-#[derive(Deserialize)]
-struct NewQuery {
-    country: Option<String>,
 }
 
 async fn new_form(

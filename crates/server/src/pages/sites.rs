@@ -10,8 +10,9 @@ use rumbo_store::model::{Country, Site, SiteInput, SiteKind};
 use serde::Deserialize;
 
 use super::{
-    Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, PageResult, Posted, Row, code_choices,
-    countries_allowing, country_choices, parse_code, parse_number, render, save_or_show, see_other, yes_no,
+    Cell, Chrome, FilterField, FormField, FormPage, ListPage, ListQuery, NewQuery, PageResult, Posted, Row,
+    code_choices, countries_allowing, country_choices, parse_code, parse_number, render, save_or_show, see_other,
+    yes_no,
 };
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -64,19 +65,13 @@ async fn list(
         .collect();
     let mut actions = Vec::new();
     if countries.iter().any(|c| can_edit(&c.code)) {
-        let country = q.country.clone().unwrap_or_default();
-        actions.push((lang.t("common.new"), format!("/sites/new?country={country}")));
+        actions.push(q.new_action(lang, "/sites"));
     }
-    let current_country = q.country.clone().unwrap_or_default().to_uppercase();
     let mut page = ListPage::new(
         c,
         "/sites",
         vec![
-            FilterField::select(
-                "country",
-                lang.t("common.country"),
-                country_choices(&countries, lang, &current_country, true),
-            ),
+            FilterField::country(lang, &countries, &q),
             FilterField::select(
                 "kind",
                 lang.t("common.kind"),
@@ -179,11 +174,6 @@ impl SiteForm {
             FormField::checkbox("active", lang.t("common.active"), self.active.is_some()),
         ]
     }
-}
-
-#[derive(Deserialize)]
-struct NewQuery {
-    country: Option<String>,
 }
 
 async fn new_form(

@@ -53,12 +53,11 @@ async fn list(
             edit: Some(format!("/users/{}/edit", u.id)),
         })
         .collect();
-    let current = q.country.clone().unwrap_or_default().to_uppercase();
     let mut page = ListPage::new(
         Chrome::new(lang, Some(&caller), &uri, "nav.users"),
         "/users",
         vec![
-            FilterField::select("country", lang.t("common.country"), country_choices(&countries, lang, &current, true)),
+            FilterField::country(lang, &countries, &q),
             FilterField::select(
                 "kind",
                 lang.t("user.role"),
