@@ -1,0 +1,294 @@
+//! The documents an expression is evaluated against: the primary instance (the
+//! submission being checked) and the secondary instances (choice lists,
+//! external data), all held in one arena.
+
+use std::sync::OnceLock;
+
+/// One node of an [`Instance`]: an element, an attribute or the document node
+/// above a root element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Document,
+    Element,
+    Attribute,
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    kind: NodeKind,
+    name: String,
+    value: String,
+    parent: Option<NodeId>,
+    children: Vec<NodeId>,
+    attributes: Vec<NodeId>,
+}
+
+/// The primary instance and any number of secondary instances (`instance('id')`).
+///
+/// Every root element sits below a document node, as in XML, so that `/data/age`
+/// and `instance('places')/root/item` both start above the root element. Repeat
+/// instances are simply several children with the same name under one parent,
+/// added in the order they appear in the submission.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    nodes: Vec<Node>,
+    secondaries: Vec<(String, NodeId)>,
+    /// Pre-order position of every node, computed on first use after a change.
+    order: OnceLock<Vec<u32>>,
+}
+
+impl Instance {
+    /// A primary instance whose root element is named `root_name` (e.g. `data`).
+    pub fn new(root_name: &str) -> Self {
+        let mut instance = Instance { nodes: Vec::new(), secondaries: Vec::new(), order: OnceLock::new() };
+        let document = instance.push(NodeKind::Document, "", None);
+        instance.add_child(document, root_name);
+        instance
+    }
+
+    fn push(&mut self, kind: NodeKind, name: &str, parent: Option<NodeId>) -> NodeId {
+        let id = NodeId(u32::try_from(self.nodes.len()).expect("an instance holds fewer than 2^32 nodes"));
+        self.nodes.push(Node {
+            kind,
+            name: name.to_owned(),
+            value: String::new(),
+            parent,
+            children: Vec::new(),
+            attributes: Vec::new(),
+        });
+        self.order = OnceLock::new();
+        id
+    }
+
+    fn node(&self, node: NodeId) -> &Node {
+        &self.nodes[node.index()]
+    }
+
+    /// The root element of the primary instance.
+    pub fn root(&self) -> NodeId {
+        self.node(self.primary_document()).children[0]
+    }
+
+    /// The document node above the primary root element: where `/` starts.
+    pub fn primary_document(&self) -> NodeId {
+        NodeId(0)
+    }
+
+    /// Appends an element as the last child of `parent`.
+    pub fn add_child(&mut self, parent: NodeId, name: &str) -> NodeId {
+        let child = self.push(NodeKind::Element, name, Some(parent));
+        self.nodes[parent.index()].children.push(child);
+        child
+    }
+
+    /// Sets (or replaces) attribute `name` of element `node`.
+    pub fn add_attribute(&mut self, node: NodeId, name: &str, value: impl Into<String>) -> NodeId {
+        if let Some(existing) = self.node(node).attributes.iter().copied().find(|a| self.name(*a) == name) {
+            self.set_value(existing, value);
+            return existing;
+        }
+        let attribute = self.push(NodeKind::Attribute, name, Some(node));
+        self.nodes[attribute.index()].value = value.into();
+        self.nodes[node.index()].attributes.push(attribute);
+        attribute
+    }
+
+    /// The value of attribute `name` of `node`, if it has one.
+    pub fn attribute(&self, node: NodeId, name: &str) -> Option<&str> {
+        self.node(node).attributes.iter().find(|a| self.name(**a) == name).map(|a| self.value(*a))
+    }
+
+    /// Sets the text of `node` (an answer, or a choice's `name`/`label`).
+    pub fn set_value(&mut self, node: NodeId, value: impl Into<String>) {
+        self.nodes[node.index()].value = value.into();
+    }
+
+    /// The node's own text, without that of its children.
+    pub fn value(&self, node: NodeId) -> &str {
+        &self.node(node).value
+    }
+
+    /// The element or attribute name; empty for a document node.
+    pub fn name(&self, node: NodeId) -> &str {
+        &self.node(node).name
+    }
+
+    pub fn parent(&self, node: NodeId) -> Option<NodeId> {
+        self.node(node).parent
+    }
+
+    /// Child elements, in document order.
+    pub fn children(&self, node: NodeId) -> &[NodeId] {
+        &self.node(node).children
+    }
+
+    pub fn attributes(&self, node: NodeId) -> &[NodeId] {
+        &self.node(node).attributes
+    }
+
+    pub(crate) fn kind(&self, node: NodeId) -> NodeKind {
+        self.node(node).kind
+    }
+
+    /// Adds a secondary instance reachable as `instance('id')` and returns its
+    /// root element (to which the items are added). Adding the same id again
+    /// makes `instance('id')` refer to the newer one.
+    pub fn add_secondary(&mut self, id: &str, root_name: &str) -> NodeId {
+        let document = self.push(NodeKind::Document, "", None);
+        self.secondaries.push((id.to_owned(), document));
+        self.add_child(document, root_name)
+    }
+
+    /// The root element of secondary instance `id`.
+    pub fn secondary(&self, id: &str) -> Option<NodeId> {
+        self.secondary_document(id).and_then(|d| self.children(d).first().copied())
+    }
+
+    /// The document node of secondary instance `id`: what `instance('id')` returns.
+    pub fn secondary_document(&self, id: &str) -> Option<NodeId> {
+        self.secondaries.iter().rev().find(|(name, _)| name == id).map(|(_, d)| *d)
+    }
+
+    /// The document node at the top of the instance holding `node`.
+    pub fn document_of(&self, mut node: NodeId) -> NodeId {
+        while let Some(parent) = self.parent(node) {
+            node = parent;
+        }
+        node
+    }
+
+    /// XPath string-value: the node's text followed by the text of all its
+    /// descendant elements in document order (a group's answers run together).
+    pub fn string_value(&self, node: NodeId) -> String {
+        let n = self.node(node);
+        if n.children.is_empty() {
+            return n.value.clone();
+        }
+        let mut out = String::new();
+        let mut stack = vec![node];
+        while let Some(next) = stack.pop() {
+            let n = self.node(next);
+            out.push_str(&n.value);
+            stack.extend(n.children.iter().rev());
+        }
+        out
+    }
+
+    /// The elements reached from `from` by following child names, e.g.
+    /// `find(root, &["member", "age"])` gives the age of every member.
+    pub fn find(&self, from: NodeId, path: &[&str]) -> Vec<NodeId> {
+        let mut nodes = vec![from];
+        for name in path {
+            nodes = nodes.iter().flat_map(|n| self.children(*n)).copied().filter(|c| self.name(*c) == *name).collect();
+        }
+        nodes
+    }
+
+    /// Every descendant element of `node`, in document order.
+    pub(crate) fn descendants(&self, node: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = self.children(node).iter().rev().copied().collect();
+        while let Some(next) = stack.pop() {
+            out.push(next);
+            stack.extend(self.children(next).iter().rev());
+        }
+        out
+    }
+
+    fn order(&self) -> &[u32] {
+        self.order.get_or_init(|| {
+            let mut order = vec![0; self.nodes.len()];
+            let mut next = 0;
+            let documents =
+                std::iter::once(self.primary_document()).chain(self.secondaries.iter().map(|(_, document)| *document));
+            // Documents not listed (replaced secondaries) still get a position, after the rest.
+            let mut stack: Vec<NodeId> = Vec::new();
+            let mut visit = |root: NodeId, order: &mut Vec<u32>| {
+                stack.push(root);
+                while let Some(n) = stack.pop() {
+                    order[n.index()] = next;
+                    next += 1;
+                    for a in self.attributes(n) {
+                        order[a.index()] = next;
+                        next += 1;
+                    }
+                    stack.extend(self.children(n).iter().rev());
+                }
+            };
+            let mut seen = vec![false; self.nodes.len()];
+            for document in documents {
+                if !seen[document.index()] {
+                    seen[document.index()] = true;
+                    visit(document, &mut order);
+                }
+            }
+            for (i, node) in self.nodes.iter().enumerate() {
+                if node.kind == NodeKind::Document && !seen[i] {
+                    visit(NodeId(i as u32), &mut order);
+                }
+            }
+            order
+        })
+    }
+
+    /// Sorts `nodes` into document order and removes duplicates, as XPath node-sets require.
+    pub fn sort_document_order(&self, nodes: &mut Vec<NodeId>) {
+        let order = self.order();
+        nodes.sort_unstable_by_key(|n| order[n.index()]);
+        nodes.dedup();
+    }
+
+    /// True when `ancestor` is `node` or one of its ancestors.
+    pub(crate) fn is_ancestor_or_self(&self, ancestor: NodeId, mut node: NodeId) -> bool {
+        loop {
+            if node == ancestor {
+                return true;
+            }
+            match self.parent(node) {
+                Some(parent) => node = parent,
+                None => return false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_a_tree_and_keeps_document_order() {
+        let mut inst = Instance::new("data");
+        let root = inst.root();
+        let a = inst.add_child(root, "a");
+        let b = inst.add_child(root, "b");
+        // Added after `b` but belongs before it in the document.
+        let a1 = inst.add_child(a, "x");
+        inst.set_value(a1, "1");
+        let b1 = inst.add_child(b, "x");
+        inst.set_value(b1, "2");
+        let mut nodes = vec![b1, a1, b, a, a1];
+        inst.sort_document_order(&mut nodes);
+        assert_eq!(nodes, vec![a, a1, b, b1]);
+        assert_eq!(inst.string_value(root), "12");
+        assert_eq!(inst.find(root, &["b", "x"]), vec![b1]);
+        assert_eq!(inst.name(inst.parent(a1).unwrap()), "a");
+        let list = inst.add_secondary("places", "root");
+        assert_eq!(inst.secondary("places"), Some(list));
+        assert_eq!(inst.document_of(list), inst.secondary_document("places").unwrap());
+        let attr = inst.add_attribute(a, "id", "7");
+        assert_eq!(inst.attribute(a, "id"), Some("7"));
+        let mut nodes = vec![a1, attr, a];
+        inst.sort_document_order(&mut nodes);
+        assert_eq!(nodes, vec![a, attr, a1]);
+    }
+}
