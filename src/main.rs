@@ -66,6 +66,25 @@ enum Command {
     },
     /// Print a commented example configuration file.
     DefaultConfig,
+    /// Check an XLSForm or convert it to an ODK XForm, like pyxform's xls2xform.
+    Form {
+        #[command(subcommand)]
+        command: FormCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FormCommand {
+    /// Print every problem of an XLSForm (.xlsx, .xls, .csv, .md); exit status 1 if there is any.
+    Check {
+        /// The XLSForm file.
+        file: PathBuf,
+    },
+    /// Print the ODK XForm of an XLSForm (exit status 1, and the problems, if it has any).
+    Xform {
+        /// The XLSForm file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -165,6 +184,41 @@ async fn main() -> Result<()> {
         }
         Command::DefaultConfig => {
             print!("{EXAMPLE_CONFIG}");
+            Ok(())
+        }
+        Command::Form { command } => form_command(&command),
+    }
+}
+
+/// `rumbo form check|xform FILE`: reads the file, prints the problems (one a line,
+/// located by sheet, row and column) to standard error and exits with status 1, or
+/// prints the summary or the XForm.
+fn form_command(command: &FormCommand) -> Result<()> {
+    let (FormCommand::Check { file } | FormCommand::Xform { file }) = command;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.file_name().map(|name| name.to_string_lossy().into_owned());
+    match rumbo_xlsform::read_form(&bytes, name.as_deref()) {
+        Err(errors) => {
+            for error in &errors.0 {
+                eprintln!("{}: {error}", file.display());
+            }
+            eprintln!("{} problem(s) found", errors.0.len());
+            std::process::exit(1);
+        }
+        Ok(form) => {
+            if let FormCommand::Xform { .. } = command {
+                print!("{}", rumbo_xlsform::to_xform(&form));
+            } else {
+                let fields = form.walk().iter().filter(|(_, field)| !field.is_group()).count();
+                println!(
+                    "{}: no problems; form `{}` ({}), {fields} fields, {} choice lists, languages: {}",
+                    file.display(),
+                    form.id,
+                    form.title,
+                    form.choices.len(),
+                    if form.languages.is_empty() { "one".to_owned() } else { form.languages.join(", ") }
+                );
+            }
             Ok(())
         }
     }
