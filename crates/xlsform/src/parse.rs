@@ -1060,3 +1060,155 @@ pub(crate) fn is_xml_name(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xform::to_xform;
+
+    fn read(md: &str) -> Result<Form, FormErrors> {
+        read_form(md.as_bytes(), Some("test.md"))
+    }
+
+    fn messages(md: &str) -> Vec<String> {
+        read(md).unwrap_err().0.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_place() {
+        let errors = messages(
+            "| survey |\n\
+             | | type | name | label | relevant | calculation |\n\
+             | | text | q1 | Q1 | | |\n\
+             | | text | q1 | Again | | |\n\
+             | | frobnicate | q2 | Q2 | | |\n\
+             | | select_one missing | q3 | Q3 | | |\n\
+             | | integer | q4 | Q4 | ${q1} = 'a' and ( | |\n\
+             | | integer | q5 | Q5 | ${nowhere} > 1 | |\n\
+             | | calculate | c1 | | | ${c2} + 1 |\n\
+             | | calculate | c2 | | | ${c1} * 2 |\n\
+             | | begin group | g | G | | |\n\
+             | | integer | q6 | Q6 | frobnicate(.) | |\n",
+        );
+        let all = errors.join("\n");
+        assert!(all.contains("survey sheet, row 4, column name: the name `q1` is already used on row 3"), "{all}");
+        assert!(all.contains("row 5, column type: `frobnicate` is not a question type"), "{all}");
+        assert!(all.contains("row 6, column type: the choice list `missing` is not on the choices sheet"), "{all}");
+        assert!(all.contains("row 7, column relevant:"), "{all}");
+        assert!(all.contains("row 8, column relevant: `${nowhere}` refers to a field that does not exist"), "{all}");
+        assert!(all.contains("depend on each other in a circle"), "{all}");
+        assert!(all.contains("`begin group` `g` is never closed"), "{all}");
+        assert!(all.contains("`frobnicate()` is not a function of ODK XPath"), "{all}");
+        assert!(errors.len() >= 8, "{all}");
+    }
+
+    #[test]
+    fn unmatched_ends_and_missing_sheets_are_explained() {
+        let errors = messages("| survey |\n| | type | name | label |\n| | end group | | |\n");
+        assert!(errors[0].contains("has no matching `begin group`"), "{errors:?}");
+        let errors = messages("| survey |\n| | type | name | label |\n| | begin repeat | r | R |\n| | end group | | |\n");
+        assert!(errors[0].contains("closes the repeat `r`"), "{errors:?}");
+        let errors = messages("| settings |\n| | form_id |\n| | x |\n| choices |\n| | list_name | name |\n");
+        assert!(errors[0].contains("no sheet named `survey`"), "{errors:?}");
+    }
+
+    #[test]
+    fn smart_quotes_are_straightened_and_groups_nest() {
+        let form = read(
+            "| survey |\n\
+             | | type | name | label::English (en) | label::Español (es) | relevant |\n\
+             | | begin group | g | Group | Grupo | |\n\
+             | | select_one yn | a | A? | ¿A? | |\n\
+             | | text | b | B | B | ${a} = \u{2018}yes\u{2019} |\n\
+             | | end group | | | | |\n\
+             | choices |\n\
+             | | list_name | name | label::English (en) | label::Español (es) |\n\
+             | | yn | yes | Yes | Sí |\n",
+        )
+        .unwrap();
+        assert_eq!(form.languages, vec!["English (en)", "Español (es)"]);
+        assert_eq!(form.fields[0].children[1].relevant.as_deref(), Some("${a} = 'yes'"));
+        let xform = to_xform(&form);
+        assert!(xform.contains("relevant=\" /data/g/a  = 'yes'\""), "{xform}");
+        assert!(xform.contains("<translation lang=\"Español (es)\">"), "{xform}");
+    }
+
+    #[test]
+    fn labels_are_escaped_emoji_and_right_to_left_text_survive() {
+        let form = read(
+            "| survey |\n| | type | name | label |\n| | text | q | <b>مرحبا</b> 👋 & \"hi\" |\n",
+        )
+        .unwrap();
+        let xform = to_xform(&form);
+        assert!(xform.contains("&lt;b&gt;مرحبا&lt;/b&gt; 👋 &amp; \"hi\""), "{xform}");
+        assert!(crate::xml::parse(&xform).is_ok());
+    }
+
+    #[test]
+    fn a_ten_thousand_row_form_reads() {
+        let mut md = String::from("| survey |\n| | type | name | label | constraint |\n");
+        for index in 0..10_000 {
+            md.push_str(&format!("| | integer | q{index} | Question {index} | . < {index} |\n"));
+        }
+        let started = std::time::Instant::now();
+        let form = read(&md).unwrap();
+        assert_eq!(form.fields.len(), 10_000);
+        assert!(to_xform(&form).len() > 10_000);
+        // Not a timing assertion: only a guard against accidental quadratic work.
+        assert!(started.elapsed().as_secs() < 60);
+    }
+
+    #[test]
+    fn damaged_and_foreign_files_are_refused_with_a_reason() {
+        for (bytes, name) in [
+            (&b"PK\x03\x04\x14\x00garbage"[..], "form.xlsx"),
+            (&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0][..], "form.xls"),
+            (&b"name,age\nana,3\n"[..], "data.csv"),
+            (&b"\x00\x01\x02\xff"[..], "x.bin"),
+        ] {
+            let errors = read_form(bytes, Some(name)).unwrap_err();
+            assert!(!errors.0.is_empty(), "{name}");
+        }
+    }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const TYPES: [&str; 14] = [
+            "text", "integer", "select_one yn", "select_multiple yn", "begin group", "end group", "begin repeat",
+            "end repeat", "calculate", "note", "date", "geopoint", "rank yn", "select_one yn or_other",
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn fuzz_arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let _ = read_form(&bytes, None);
+                let _ = read_form(&bytes, Some("x.csv"));
+                let _ = read_form(&bytes, Some("x.md"));
+            }
+
+            #[test]
+            fn fuzz_generated_forms_convert_or_explain(
+                rows in proptest::collection::vec(
+                    (0..TYPES.len(), "[a-z]{1,3}", "[ -~]{0,12}", "[ -~]{0,16}"),
+                    0..24,
+                )
+            ) {
+                let mut md = String::from("| survey |\n| | type | name | label | relevant |\n");
+                for (kind, name, label, relevant) in &rows {
+                    let clean = |text: &str| text.replace('|', "/");
+                    md.push_str(&format!("| | {} | {name} | {} | {} |\n", TYPES[*kind], clean(label), clean(relevant)));
+                }
+                md.push_str("| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n");
+                match read_form(md.as_bytes(), Some("f.md")) {
+                    Ok(form) => prop_assert!(crate::xml::parse(&crate::xform::to_xform(&form)).is_ok()),
+                    Err(errors) => prop_assert!(!errors.0.is_empty()),
+                }
+            }
+        }
+    }
+}
