@@ -15,3 +15,7 @@ pub mod xpath;
 pub use model::{Choice, ChoiceList, Field, Form, FormError, FormErrors, Kind, QuestionType, Translated};
 pub use parse::{parse_workbook, read_form};
 pub use xform::{to_xform, xform_tree};
+pub mod identity;
+pub mod validate;
+pub use identity::{FieldKey, VersionDiff, field_keys, match_versions};
+pub use validate::{FieldError, Rejected, Validated, Validator};
