@@ -72,3 +72,32 @@ fn users_tokens_and_boundaries_from_the_command_line() {
     let config = rumbo(d, &["default-config"]);
     assert!(String::from_utf8_lossy(&config.stdout).contains("database_url"));
 }
+
+#[test]
+fn form_check_and_xform_work_like_xls2xform() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/data/xlsform-corpus/pyxform/example_xls");
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_rumbo")).args(args).output().unwrap();
+
+    let good = format!("{corpus}/or_other.xlsx");
+    let out = run(&["form", "check", &good]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no problems"), "{}", text(&out));
+    let out = run(&["form", "xform", &good]);
+    assert!(out.status.success());
+    let xform = String::from_utf8(out.stdout).unwrap();
+    assert!(xform.contains("<bind nodeset=\"/data/fav_color_other\""), "{xform}");
+    assert!(xform.contains("jr:preload=\"uid\""), "{xform}");
+
+    let bad = dir.path().join("bad.md");
+    std::fs::write(&bad, "| survey |\n| | type | name | label |\n| | integr | age | Age |\n| | text | age | Again |\n")
+        .unwrap();
+    let out = run(&["form", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = String::from_utf8(out.stderr).unwrap();
+    assert!(errors.contains("row 3, column type: `integr` is not a question type"), "{errors}");
+    assert!(errors.contains("2 problem(s) found") || errors.contains("problem(s) found"), "{errors}");
+    let out = run(&["form", "xform", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}

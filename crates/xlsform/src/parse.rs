@@ -186,14 +186,14 @@ impl Header {
 
     fn languages(&self, out: &mut Vec<String>) {
         for (column, _) in self.columns.iter().flatten() {
-            let language = match column {
-                Column::Label(language)
-                | Column::Hint(language)
-                | Column::GuidanceHint(language)
-                | Column::Media(_, language)
-                | Column::ConstraintMessage(language)
-                | Column::RequiredMessage(language) => language,
-                _ => continue,
+            let (Column::Label(language)
+            | Column::Hint(language)
+            | Column::GuidanceHint(language)
+            | Column::Media(_, language)
+            | Column::ConstraintMessage(language)
+            | Column::RequiredMessage(language)) = column
+            else {
+                continue;
             };
             if !out.contains(language) {
                 out.push(language.clone());
@@ -247,7 +247,7 @@ pub fn parse_workbook(workbook: &Workbook, file_stem: Option<&str>) -> Result<Fo
     if errors.is_empty() {
         Ok(form)
     } else {
-        errors.sort_by(|a, b| (a.sheet != survey.name, a.row).cmp(&(b.sheet != survey.name, b.row)));
+        errors.sort_by_key(|error| (error.sheet != survey.name, error.row));
         Err(FormErrors(errors))
     }
 }
@@ -262,10 +262,8 @@ fn read_settings(sheet: &Sheet, errors: &mut Vec<FormError>) -> Settings {
         return settings;
     };
     for (column, heading, value) in header.cells(values) {
-        let key = match column {
-            Column::Other(_) => heading.to_ascii_lowercase(),
-            _ => heading.to_ascii_lowercase(),
-        };
+        let _ = column;
+        let key = heading.to_ascii_lowercase();
         let value = value.to_owned();
         match key.as_str() {
             "form_title" | "set_form_title" | "title" => settings.form_title = Some(value),
@@ -318,7 +316,7 @@ fn read_choices(
         for (column, heading, value) in header.cells(cells) {
             match column {
                 Column::ListName => list_name = Some(value.to_owned()),
-                Column::Name => choice.name = value.to_owned(),
+                Column::Name => value.clone_into(&mut choice.name),
                 Column::Label(language) => choice.label.insert(language, value.to_owned()),
                 Column::Media(kind, language) => {
                     choice.media.entry(kind.clone()).or_default().insert(language, value.to_owned());
@@ -405,7 +403,7 @@ fn read_entity(sheet: &Sheet, errors: &mut Vec<FormError>) -> Option<Entity> {
     let mut entity = Entity { row: *row, ..Entity::default() };
     for (column, heading, value) in header.cells(values) {
         match (column, heading.to_ascii_lowercase().as_str()) {
-            (Column::ListName, _) | (_, "dataset") => entity.dataset = value.to_owned(),
+            (Column::ListName, _) | (_, "dataset") => value.clone_into(&mut entity.dataset),
             (Column::Label(_), _) => entity.label = Some(value.to_owned()),
             (_, "create_if") => entity.create_if = Some(value.to_owned()),
             (_, "update_if") => entity.update_if = Some(value.to_owned()),
@@ -749,10 +747,8 @@ fn control_word(lower: &str, which: &str) -> Option<&'static str> {
     let rest = lower.strip_prefix(which)?.trim_start_matches([' ', '_']);
     let word = rest.split_whitespace().next().unwrap_or("");
     match word {
-        "group" | "lgroup" => Some("group"),
+        "group" | "lgroup" | "loop" => Some("group"),
         "repeat" | "looped" => Some("repeat"),
-        "loop" if which == "end" => Some("group"),
-        "loop" => Some("group"),
         _ => None,
     }
 }
@@ -1063,6 +1059,8 @@ pub(crate) fn is_xml_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::xform::to_xform;
 
@@ -1106,7 +1104,8 @@ mod tests {
     fn unmatched_ends_and_missing_sheets_are_explained() {
         let errors = messages("| survey |\n| | type | name | label |\n| | end group | | |\n");
         assert!(errors[0].contains("has no matching `begin group`"), "{errors:?}");
-        let errors = messages("| survey |\n| | type | name | label |\n| | begin repeat | r | R |\n| | end group | | |\n");
+        let errors =
+            messages("| survey |\n| | type | name | label |\n| | begin repeat | r | R |\n| | end group | | |\n");
         assert!(errors[0].contains("closes the repeat `r`"), "{errors:?}");
         let errors = messages("| settings |\n| | form_id |\n| | x |\n| choices |\n| | list_name | name |\n");
         assert!(errors[0].contains("no sheet named `survey`"), "{errors:?}");
@@ -1135,10 +1134,7 @@ mod tests {
 
     #[test]
     fn labels_are_escaped_emoji_and_right_to_left_text_survive() {
-        let form = read(
-            "| survey |\n| | type | name | label |\n| | text | q | <b>مرحبا</b> 👋 & \"hi\" |\n",
-        )
-        .unwrap();
+        let form = read("| survey |\n| | type | name | label |\n| | text | q | <b>مرحبا</b> 👋 & \"hi\" |\n").unwrap();
         let xform = to_xform(&form);
         assert!(xform.contains("&lt;b&gt;مرحبا&lt;/b&gt; 👋 &amp; \"hi\""), "{xform}");
         assert!(crate::xml::parse(&xform).is_ok());
@@ -1148,7 +1144,7 @@ mod tests {
     fn a_ten_thousand_row_form_reads() {
         let mut md = String::from("| survey |\n| | type | name | label | constraint |\n");
         for index in 0..10_000 {
-            md.push_str(&format!("| | integer | q{index} | Question {index} | . < {index} |\n"));
+            let _ = writeln!(md, "| | integer | q{index} | Question {index} | . < {index} |");
         }
         let started = std::time::Instant::now();
         let form = read(&md).unwrap();
@@ -1172,13 +1168,27 @@ mod tests {
     }
 
     mod fuzz {
+        use std::fmt::Write as _;
+
         use proptest::prelude::*;
 
         use super::*;
 
         const TYPES: [&str; 14] = [
-            "text", "integer", "select_one yn", "select_multiple yn", "begin group", "end group", "begin repeat",
-            "end repeat", "calculate", "note", "date", "geopoint", "rank yn", "select_one yn or_other",
+            "text",
+            "integer",
+            "select_one yn",
+            "select_multiple yn",
+            "begin group",
+            "end group",
+            "begin repeat",
+            "end repeat",
+            "calculate",
+            "note",
+            "date",
+            "geopoint",
+            "rank yn",
+            "select_one yn or_other",
         ];
 
         proptest! {
@@ -1201,7 +1211,7 @@ mod tests {
                 let mut md = String::from("| survey |\n| | type | name | label | relevant |\n");
                 for (kind, name, label, relevant) in &rows {
                     let clean = |text: &str| text.replace('|', "/");
-                    md.push_str(&format!("| | {} | {name} | {} | {} |\n", TYPES[*kind], clean(label), clean(relevant)));
+                    let _ = writeln!(md, "| | {} | {name} | {} | {} |", TYPES[*kind], clean(label), clean(relevant));
                 }
                 md.push_str("| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n");
                 match read_form(md.as_bytes(), Some("f.md")) {

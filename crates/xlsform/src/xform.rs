@@ -5,6 +5,7 @@
 //! repeat, with `current()` inside predicates on secondary instances.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use crate::model::{ChoiceList, DEFAULT_LANGUAGE, Field, Form, Kind, QuestionType, Translated};
 use crate::xml::{Element, Node};
@@ -86,7 +87,7 @@ pub fn xform_tree(form: &Form) -> Element {
         body.set("class", style);
     }
     for field in &fields {
-        let place = writer.child_place(field, &root);
+        let place = Writer::child_place(field, &root);
         if let Some(control) = writer.control(field, &place) {
             body.push(control);
         }
@@ -244,7 +245,7 @@ fn with_meta(form: &Form) -> Vec<Field> {
             ..Field::default()
         });
     }
-    meta.type_text = "meta".to_owned();
+    "meta".clone_into(&mut meta.type_text);
     fields.push(meta);
     fields
 }
@@ -334,14 +335,14 @@ fn default_is_dynamic(default: &str, question: Option<QuestionType>) -> bool {
     math || tokens.any(|token| token == "div" || token == "mod")
 }
 
-impl<'a> Writer<'a> {
+impl Writer<'_> {
     /// `copies`: outside repeats, a repeat is written twice, as its
     /// `jr:template` and as a first instance; inside a template (`Some(true)`)
     /// a nested repeat is written once as a template, inside a first
     /// instance (`Some(false)`) once as plain elements.
     fn instance_children(&self, fields: &[Field], parent: &Place, out: &mut Element, copies: Option<bool>) {
         for field in fields {
-            let place = self.child_place(field, parent);
+            let place = Self::child_place(field, parent);
             if matches!(field.question_type(), Some(QuestionType::ExternalInstance { .. })) {
                 continue;
             }
@@ -389,7 +390,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn child_place(&self, field: &Field, parent: &Place) -> Place {
+    fn child_place(field: &Field, parent: &Place) -> Place {
         let mut place = parent.clone();
         place.names.push(field.name.clone());
         place.repeats.push(field.is_repeat());
@@ -398,7 +399,7 @@ impl<'a> Writer<'a> {
 
     fn collect_binds(&mut self, fields: &[Field], parent: &Place) {
         for field in fields {
-            let place = self.child_place(field, parent);
+            let place = Self::child_place(field, parent);
             if !matches!(field.question_type(), Some(QuestionType::ExternalInstance { .. })) {
                 if let Some(bind) = self.bind(field, &place) {
                     self.binds.push(bind);
@@ -547,7 +548,7 @@ impl<'a> Writer<'a> {
 
     fn children_controls(&mut self, field: &Field, place: &Place, out: &mut Element) {
         for child in &field.children {
-            let child_place = self.child_place(child, place);
+            let child_place = Self::child_place(child, place);
             if let Some(control) = self.control(child, &child_place) {
                 out.push(control);
             }
@@ -823,9 +824,11 @@ impl<'a> Writer<'a> {
                     match relative {
                         Some(path) => out.push_str(&path),
                         None if last_saved => {
-                            out.push_str(&format!(" instance('__last-saved'){} ", target.path()));
+                            let _ = write!(out, " instance('__last-saved'){} ", target.path());
                         }
-                        None => out.push_str(&format!(" {} ", target.path())),
+                        None => {
+                            let _ = write!(out, " {} ", target.path());
+                        }
                     }
                 }
                 None => out.push_str(&rest[start..=start + end]),
