@@ -303,15 +303,19 @@ fn is_double_slash(step: &Step) -> bool {
 
 /// Writes steps that follow a `/` (or start a relative path when `leading` is false).
 fn write_steps(f: &mut Formatter<'_>, steps: &[Step], leading_slash: bool) -> fmt::Result {
+    let mut previous_abbreviated = false;
     for (i, step) in steps.iter().enumerate() {
         if i > 0 || leading_slash {
             f.write_str("/")?;
         }
-        // `a/descendant-or-self::node()/b` prints as `a//b`.
-        let abbreviate = (i > 0 || leading_slash) && i + 1 < steps.len() && is_double_slash(step);
+        // `a/descendant-or-self::node()/b` prints as `a//b`, but never twice in a
+        // row: `a///b` does not parse.
+        let abbreviate =
+            (i > 0 || leading_slash) && i + 1 < steps.len() && is_double_slash(step) && !previous_abbreviated;
         if !abbreviate {
             Display::fmt(step, f)?;
         }
+        previous_abbreviated = abbreviate;
     }
     Ok(())
 }
