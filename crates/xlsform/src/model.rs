@@ -309,6 +309,10 @@ pub struct Field {
     pub bind_attributes: Vec<(String, String)>,
     pub body_attributes: Vec<(String, String)>,
     pub instance_attributes: Vec<(String, String)>,
+    /// A group of a `flat` form (pyxform's setting for ODK Tables): its
+    /// children sit directly in its parent's element.
+    #[serde(default)]
+    pub flat: bool,
     /// Where it was written: 1-based row of the survey sheet.
     pub row: usize,
     pub children: Vec<Field>,

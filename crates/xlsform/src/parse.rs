@@ -395,6 +395,25 @@ fn rename_default(fields: &mut [Field], choices: Option<&mut Vec<ChoiceList>>, l
     }
 }
 
+/// pyxform's `flat` setting: groups leave no element of their own, and
+/// their relevance is joined to their children's.
+fn flatten(fields: &mut [Field], parent_relevant: Option<&str>) {
+    for field in fields {
+        let own = field.relevant.clone();
+        let combined = match (parent_relevant, own.as_deref()) {
+            (Some(parent), Some(own)) => Some(format!("{parent} and ({own})")),
+            (Some(parent), None) => Some(parent.to_owned()),
+            (None, own) => own.map(str::to_owned),
+        };
+        if field.is_group() {
+            field.flat = true;
+            flatten(&mut field.children, combined.as_deref());
+        } else {
+            field.relevant = combined;
+        }
+    }
+}
+
 /// The first row of the entities sheet: the dataset submissions create
 /// entities in, and the expression of their label.
 fn read_entity(sheet: &Sheet, errors: &mut Vec<FormError>) -> Option<Entity> {
@@ -450,6 +469,9 @@ fn expand(form: &mut Form) {
     }
     let choices = form.choices.clone();
     expand_fields(&mut form.fields, &choices);
+    if form.settings.other.get("flat").is_some_and(|value| truthy(value)) {
+        flatten(&mut form.fields, None);
+    }
 }
 
 fn expand_fields(fields: &mut Vec<Field>, choices: &[ChoiceList]) {

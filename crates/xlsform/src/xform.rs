@@ -252,9 +252,7 @@ fn with_meta(form: &Form) -> Vec<Field> {
 
 fn index<'a>(fields: &'a [Field], parent: &Place, places: &mut HashMap<&'a str, Place>) {
     for field in fields {
-        let mut place = parent.clone();
-        place.names.push(field.name.clone());
-        place.repeats.push(field.is_repeat());
+        let place = Writer::child_place(field, parent);
         index(&field.children, &place, places);
         places.entry(field.name.as_str()).or_insert(place);
     }
@@ -361,6 +359,10 @@ impl Writer<'_> {
                 for (key, value) in &field.instance_attributes {
                     element.set(key, self.references(value, &place, false));
                 }
+                if field.flat {
+                    self.instance_children(&field.children, &place, out, copies);
+                    continue;
+                }
                 if !field.is_repeat() {
                     self.instance_children(&field.children, &place, &mut element, copies);
                     out.push(element);
@@ -391,6 +393,9 @@ impl Writer<'_> {
     }
 
     fn child_place(field: &Field, parent: &Place) -> Place {
+        if field.flat {
+            return parent.clone();
+        }
         let mut place = parent.clone();
         place.names.push(field.name.clone());
         place.repeats.push(field.is_repeat());
@@ -477,7 +482,7 @@ impl Writer<'_> {
                 bind.set(&format!("odk:{key}"), value);
             }
         }
-        if bind.attributes.len() == 1 {
+        if bind.attributes.len() == 1 || field.flat {
             return None;
         }
         Some(bind)
@@ -487,7 +492,10 @@ impl Writer<'_> {
         if text.is_empty() {
             return None;
         }
-        if text.is_translated() {
+        // A message that shows answers (`${name}`) needs `<output/>`, which
+        // only `<itext>` can hold.
+        let shows_answers = text.0.values().any(|value| value.contains("${"));
+        if text.is_translated() || shows_answers {
             let id = format!("{}:{kind}", place.path());
             self.add_itext(&id, vec![(String::new(), text.clone())], place);
             Some(format!("jr:itext('{id}')"))
@@ -511,7 +519,9 @@ impl Writer<'_> {
                 if let Some(appearance) = &field.appearance {
                     group.set("appearance", appearance);
                 }
-                group.set("ref", place.path());
+                if !field.flat {
+                    group.set("ref", place.path());
+                }
                 if let Some(count) = &field.repeat_count {
                     group.set("jr:count", self.references(count, place, false));
                 }
@@ -560,7 +570,7 @@ impl Writer<'_> {
             (field.calculation.is_some() || field.trigger.is_some()) && field.label.is_empty() && field.hint.is_empty();
         let Some((tag, mediatype)) = question.control().filter(|_| !hidden) else {
             // No control, but translated texts still go to <itext>.
-            if field.label.is_translated() || !field.media.is_empty() {
+            if Self::label_in_itext(field) {
                 self.label(field, place);
             }
             if field.hint.is_translated() || !field.guidance_hint.is_empty() {
@@ -640,7 +650,7 @@ impl Writer<'_> {
     /// `<label>` inline or as an `<itext>` reference.
     fn label(&mut self, field: &Field, place: &Place) -> Element {
         let id = format!("{}:label", place.path());
-        if field.label.is_translated() || !field.media.is_empty() {
+        if Self::label_in_itext(field) {
             let mut values = Vec::new();
             if !field.label.is_empty() {
                 values.push((String::new(), field.label.clone()));
@@ -672,6 +682,10 @@ impl Writer<'_> {
             return Some(Element::new("hint").attr("ref", format!("jr:itext('{id}')")));
         }
         Some(self.inline_text("hint", field.hint.get(None).unwrap_or(""), place))
+    }
+
+    fn label_in_itext(field: &Field) -> bool {
+        field.label.is_translated() || !field.media.is_empty()
     }
 
     /// A label or hint whose `${name}` become `<output value="..."/>`.
