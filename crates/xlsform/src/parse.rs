@@ -243,7 +243,7 @@ pub fn parse_workbook(workbook: &Workbook, file_stem: Option<&str>) -> Result<Fo
     let entity = workbook.sheet("entities").and_then(|sheet| read_entity(sheet, &mut errors));
     let mut form = Form { root, title, id, settings, languages, fields, choices, osm, entity };
     expand(&mut form);
-    check(&mut form, &survey.name, &mut errors);
+    check(&form, &survey.name, &mut errors);
     if errors.is_empty() {
         Ok(form)
     } else {
@@ -261,8 +261,7 @@ fn read_settings(sheet: &Sheet, errors: &mut Vec<FormError>) -> Settings {
     let Some((_, values)) = sheet.rows.get(1) else {
         return settings;
     };
-    for (column, heading, value) in header.cells(values) {
-        let _ = column;
+    for (_, heading, value) in header.cells(values) {
         let key = heading.to_ascii_lowercase();
         let value = value.to_owned();
         match key.as_str() {
@@ -651,7 +650,7 @@ fn read_survey(sheet: &Sheet, collapse: bool, languages: &mut Vec<String>, error
         let mut field = Field { row: *row, ..Field::default() };
         let mut type_text = String::new();
         let mut content = false;
-        for (column, heading, value) in header.cells(cells) {
+        for (column, _, value) in header.cells(cells) {
             content = true;
             let value = value.to_owned();
             match column {
@@ -678,9 +677,7 @@ fn read_survey(sheet: &Sheet, collapse: bool, languages: &mut Vec<String>, error
                 Column::Bind(attribute) => field.bind_attributes.push((attribute.clone(), value)),
                 Column::Body(attribute) => field.body_attributes.push((attribute.clone(), value)),
                 Column::Instance(attribute) => field.instance_attributes.push((attribute.clone(), value)),
-                Column::ListName | Column::Other(_) => {
-                    let _ = heading;
-                }
+                Column::ListName | Column::Other(_) => {}
             }
         }
         if !content {
@@ -862,17 +859,11 @@ pub(crate) fn truthy(value: &str) -> bool {
 }
 
 /// Checks that need the whole form: names, lists, references, expressions.
-fn check(form: &mut Form, sheet: &str, errors: &mut Vec<FormError>) {
-    let walk: Vec<(Vec<String>, Field)> = form
-        .walk()
-        .into_iter()
-        .map(|(path, field)| (path.into_iter().map(str::to_owned).collect(), field.clone()))
-        .collect();
+fn check(form: &Form, sheet: &str, errors: &mut Vec<FormError>) {
+    let walk = form.walk();
     let names: HashSet<&str> = walk.iter().map(|(_, field)| field.name.as_str()).collect();
-    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut sibling_names: HashMap<(Vec<String>, String), usize> = HashMap::new();
+    let mut sibling_names: HashMap<(&[&str], String), usize> = HashMap::new();
     for (path, field) in &walk {
-        by_name.entry(field.name.as_str()).or_default().push(field.row);
         if !field.name.is_empty() && !is_xml_name(&field.name) {
             errors.push(FormError::new(
                 sheet,
@@ -885,7 +876,7 @@ fn check(form: &mut Form, sheet: &str, errors: &mut Vec<FormError>) {
                 ),
             ));
         }
-        let parent = path[..path.len() - 1].to_vec();
+        let parent = &path[..path.len() - 1];
         if let Some(first) = sibling_names.insert((parent, field.name.to_lowercase()), field.row) {
             errors.push(FormError::new(
                 sheet,
@@ -1014,7 +1005,7 @@ fn check_expression(
 }
 
 /// Calculations that depend on themselves, directly or through others.
-fn check_cycles(walk: &[(Vec<String>, Field)], sheet: &str, errors: &mut Vec<FormError>) {
+fn check_cycles(walk: &[(Vec<&str>, &Field)], sheet: &str, errors: &mut Vec<FormError>) {
     let mut graph: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
     for (_, field) in walk {
         if let Some(calculation) = &field.calculation

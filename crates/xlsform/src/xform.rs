@@ -351,7 +351,7 @@ impl Writer<'_> {
                     && let Some(entity) = &self.form.entity
                 {
                     let mut node = Element::new("entity").attr("dataset", &entity.dataset);
-                    node.set("create", entity.create_if.as_deref().map_or("1", |_| "1"));
+                    node.set("create", "1");
                     node.set("id", "");
                     node.push(Element::new("label"));
                     element.push(node);
@@ -468,10 +468,10 @@ impl Writer<'_> {
         if let Some(calculation) = &field.calculation {
             bind.set("calculate", self.references(calculation, place, false));
         }
-        if let Some(message) = self.message(field, place, "jr:constraintMsg", &field.constraint_message) {
+        if let Some(message) = self.message(place, "jr:constraintMsg", &field.constraint_message) {
             bind.set("jr:constraintMsg", message);
         }
-        if let Some(message) = self.message(field, place, "jr:requiredMsg", &field.required_message) {
+        if let Some(message) = self.message(place, "jr:requiredMsg", &field.required_message) {
             bind.set("jr:requiredMsg", message);
         }
         for (key, value) in &field.bind_attributes {
@@ -488,7 +488,7 @@ impl Writer<'_> {
         Some(bind)
     }
 
-    fn message(&mut self, field: &Field, place: &Place, kind: &str, text: &Translated) -> Option<String> {
+    fn message(&mut self, place: &Place, kind: &str, text: &Translated) -> Option<String> {
         if text.is_empty() {
             return None;
         }
@@ -500,7 +500,6 @@ impl Writer<'_> {
             self.add_itext(&id, vec![(String::new(), text.clone())], place);
             Some(format!("jr:itext('{id}')"))
         } else {
-            let _ = field;
             text.get(None).map(|text| self.references(text, place, false))
         }
     }
@@ -832,7 +831,7 @@ impl Writer<'_> {
             match self.places.get(name) {
                 Some(target) => {
                     let current = use_current || in_instance_predicate(text, position);
-                    let relative = (!last_saved && !absolute_in_indexed_repeat(text, position, name))
+                    let relative = (!last_saved && !absolute_in_indexed_repeat(text, position))
                         .then(|| relative_path(place, target, current))
                         .flatten();
                     match relative {
@@ -921,7 +920,7 @@ fn in_instance_predicate(text: &str, position: usize) -> bool {
 
 /// In `indexed-repeat(path, repeat, index, ...)` the path and repeat
 /// arguments (1st, 2nd, 4th, 6th) are absolute.
-fn absolute_in_indexed_repeat(text: &str, position: usize, name: &str) -> bool {
+fn absolute_in_indexed_repeat(text: &str, position: usize) -> bool {
     let Some(call) = text.find("indexed-repeat(") else { return false };
     if position < call {
         return false;
@@ -942,6 +941,5 @@ fn absolute_in_indexed_repeat(text: &str, position: usize, name: &str) -> bool {
             _ => {}
         }
     }
-    let _ = name;
     false
 }
