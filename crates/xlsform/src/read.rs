@@ -59,6 +59,11 @@ pub fn read_workbook(bytes: &[u8], file_name: Option<&str>) -> Result<Workbook, 
 }
 
 fn read_spreadsheet(bytes: &[u8]) -> Result<Workbook, FormError> {
+    if is_encrypted(bytes) {
+        return Err(FormError::workbook(
+            "the workbook is protected by a password; save it without one and upload it again",
+        ));
+    }
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|error| {
         let text = error.to_string();
         FormError::workbook(if text.to_ascii_lowercase().contains("password") || text.contains("encrypt") {
@@ -95,6 +100,13 @@ fn read_spreadsheet(bytes: &[u8]) -> Result<Workbook, FormError> {
         sheets.push(Sheet { name, rows });
     }
     Ok(Workbook { sheets })
+}
+
+/// An Excel file saved with a password is an OLE container holding an
+/// `EncryptedPackage` stream (its directory names are UTF-16).
+fn is_encrypted(bytes: &[u8]) -> bool {
+    const NAME: &[u8] = b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0";
+    bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) && bytes.windows(NAME.len()).any(|window| window == NAME)
 }
 
 /// A cell as pyxform reads it: whole numbers without `.0`, booleans as
@@ -257,6 +269,9 @@ mod tests {
     fn garbage_is_refused_with_a_reason() {
         assert!(read_workbook(b"", None).unwrap_err().message.contains("empty"));
         assert!(read_workbook(&[0xff, 0xfe, 0x00], None).is_err());
+        let mut protected = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        protected.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+        assert!(read_workbook(&protected, Some("f.xlsx")).unwrap_err().message.contains("password"));
         let zip_but_not_xlsx = b"PK\x03\x04garbage";
         assert!(read_workbook(zip_but_not_xlsx, None).unwrap_err().message.contains("Excel"));
     }
