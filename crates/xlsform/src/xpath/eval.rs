@@ -1,5 +1,6 @@
 //! Evaluating an expression against an [`Instance`].
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
@@ -7,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use super::ast::{Axis, BinaryOp, Expr, NodeTest, Step};
 use super::functions;
 use super::tree::{Instance, NodeId, NodeKind};
-use super::value::{Value, compare};
+use super::value::{Atom, Side, Value, compare_sides};
 
 /// Looks up the label of a choice: `(field name, choice value) -> label`.
 pub type ChoiceLabels<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
@@ -61,8 +62,36 @@ impl EvalError {
 /// Evaluates `expr` with `context` as both the context node and `current()`:
 /// for a question's `relevant` or `constraint`, the question's own node.
 pub fn evaluate(expr: &Expr, env: &Env, context: NodeId) -> Result<Value, EvalError> {
-    let mut evaluator = Evaluator::new(env, context);
-    evaluator.eval(expr, Ctx { node: context, position: 1, size: 1 })
+    // The buffers and compiled patterns of the last evaluation on this thread
+    // are reused; an evaluation started from inside another (by a
+    // `choice_labels` callback) simply starts with empty ones.
+    let scratch = SCRATCH.with(RefCell::take);
+    let mut evaluator = Evaluator::new(env, context, scratch);
+    let result = evaluator.eval(expr, Ctx { node: context, position: 1, size: 1 });
+    let scratch = evaluator.scratch;
+    SCRATCH.with(|cell| cell.replace(scratch));
+    result
+}
+
+/// Buffers kept from one evaluation to the next, so that the common
+/// expressions (`${x} = 'yes'`, `. < 120`, `selected(${x}, 'a')`) allocate
+/// nothing once a thread has evaluated a few.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    node_sets: Vec<Vec<NodeId>>,
+    value_lists: Vec<Vec<Value>>,
+    /// Compiled `regex()` patterns.
+    pub regexes: HashMap<String, regex::Regex>,
+}
+
+/// How many spare buffers of each kind are kept, and the largest kept.
+const SPARE_BUFFERS: usize = 32;
+const SPARE_CAPACITY: usize = 4096;
+/// How many compiled patterns a thread keeps (all are dropped when more are needed).
+pub(crate) const CACHED_PATTERNS: usize = 64;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 /// The XPath context: node, position and size.
@@ -78,13 +107,46 @@ pub(crate) struct Evaluator<'e, 'a> {
     /// What `current()` returns: the context of the outermost expression.
     pub current: NodeId,
     pub rng: u64,
-    pub regexes: HashMap<String, regex::Regex>,
+    pub scratch: Scratch,
 }
 
 impl<'e, 'a> Evaluator<'e, 'a> {
-    fn new(env: &'e Env<'a>, current: NodeId) -> Self {
+    fn new(env: &'e Env<'a>, current: NodeId, scratch: Scratch) -> Self {
         let seed = env.now.timestamp_millis() as u64 ^ 0x9E37_79B9_7F4A_7C15;
-        Evaluator { env, current, rng: seed, regexes: HashMap::new() }
+        Evaluator { env, current, rng: seed, scratch }
+    }
+
+    /// An empty node list, from the spare ones when there is one.
+    pub(crate) fn node_set(&mut self) -> Vec<NodeId> {
+        self.scratch.node_sets.pop().unwrap_or_default()
+    }
+
+    /// Gives a node list back for reuse.
+    pub(crate) fn recycle_nodes(&mut self, mut nodes: Vec<NodeId>) {
+        if self.scratch.node_sets.len() < SPARE_BUFFERS && nodes.capacity() <= SPARE_CAPACITY {
+            nodes.clear();
+            self.scratch.node_sets.push(nodes);
+        }
+    }
+
+    /// Gives the node list of a value back for reuse.
+    pub(crate) fn recycle(&mut self, value: Value) {
+        if let Value::Nodes(nodes) = value {
+            self.recycle_nodes(nodes);
+        }
+    }
+
+    pub(crate) fn value_list(&mut self) -> Vec<Value> {
+        self.scratch.value_lists.pop().unwrap_or_default()
+    }
+
+    pub(crate) fn recycle_values(&mut self, mut values: Vec<Value>) {
+        for value in values.drain(..) {
+            self.recycle(value);
+        }
+        if self.scratch.value_lists.len() < SPARE_BUFFERS && values.capacity() <= SPARE_CAPACITY {
+            self.scratch.value_lists.push(values);
+        }
     }
 
     pub(crate) fn inst(&self) -> &'a Instance {
@@ -98,7 +160,9 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             Expr::Field(name) => Ok(Value::Nodes(self.resolve_field(name, true)?)),
             Expr::Path(path) => {
                 let start = if path.absolute { self.inst().primary_document() } else { ctx.node };
-                Ok(Value::Nodes(self.steps(vec![start], &path.steps)?))
+                let mut nodes = self.node_set();
+                nodes.push(start);
+                Ok(Value::Nodes(self.steps(nodes, &path.steps)?))
             }
             Expr::Filter { primary, predicates, steps } => {
                 let value = self.eval(primary, ctx)?;
@@ -131,8 +195,20 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         let inst = self.inst();
         for (op, right) in spine.into_iter().rev() {
             acc = match op {
-                BinaryOp::And => Value::Bool(acc.to_bool(inst) && self.eval(right, ctx)?.to_bool(inst)),
-                BinaryOp::Or => Value::Bool(acc.to_bool(inst) || self.eval(right, ctx)?.to_bool(inst)),
+                BinaryOp::And | BinaryOp::Or => {
+                    let left = acc.to_bool(inst);
+                    self.recycle(acc);
+                    // `and` stops at the first false operand, `or` at the first true one.
+                    let result = if left == (op == BinaryOp::And) {
+                        let r = self.eval(right, ctx)?;
+                        let result = r.to_bool(inst);
+                        self.recycle(r);
+                        result
+                    } else {
+                        left
+                    };
+                    Value::Bool(result)
+                }
                 BinaryOp::Union => {
                     let r = self.eval(right, ctx)?;
                     match (acc, r) {
@@ -151,12 +227,26 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     }
                 }
                 BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                    let r = self.eval(right, ctx)?;
-                    Value::Bool(compare(op, &acc, &r, inst))
+                    // A literal operand is compared as it stands, without a copy.
+                    let result = match right {
+                        Expr::Literal(text) => compare_sides(op, Side::of(&acc), Side::Atom(Atom::text(text)), inst),
+                        Expr::Number(n) => compare_sides(op, Side::of(&acc), Side::Atom(Atom::Number(*n)), inst),
+                        _ => {
+                            let r = self.eval(right, ctx)?;
+                            let result = compare_sides(op, Side::of(&acc), Side::of(&r), inst);
+                            self.recycle(r);
+                            result
+                        }
+                    };
+                    self.recycle(acc);
+                    Value::Bool(result)
                 }
                 BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
                     let a = acc.to_number(inst);
-                    let b = self.eval(right, ctx)?.to_number(inst);
+                    self.recycle(acc);
+                    let r = self.eval(right, ctx)?;
+                    let b = r.to_number(inst);
+                    self.recycle(r);
                     Value::Number(match op {
                         BinaryOp::Add => a + b,
                         BinaryOp::Sub => a - b,
@@ -174,21 +264,40 @@ impl<'e, 'a> Evaluator<'e, 'a> {
     pub(crate) fn steps(&mut self, mut nodes: Vec<NodeId>, steps: &[Step]) -> Result<Vec<NodeId>, EvalError> {
         let inst = self.inst();
         for step in steps {
-            let mut next = Vec::new();
-            for node in &nodes {
-                let mut candidates: Vec<NodeId> =
-                    axis_nodes(inst, *node, step.axis).into_iter().filter(|n| matches_test(inst, *n, step)).collect();
-                if step.test == NodeTest::Text && step.axis == Axis::Child && !inst.value(*node).is_empty() {
+            let mut next = self.node_set();
+            for &node in &nodes {
+                let from = next.len();
+                push_axis_matches(inst, node, step, &mut next);
+                if step.test == NodeTest::Text && step.axis == Axis::Child && !inst.value(node).is_empty() {
                     // The tree has no text nodes: an element's `text()` is the element itself.
-                    candidates.push(*node);
+                    next.push(node);
                 }
-                for predicate in &step.predicates {
-                    candidates = self.filter(candidates, predicate)?;
+                if !step.predicates.is_empty() {
+                    let mut candidates = self.node_set();
+                    candidates.extend(next.drain(from..));
+                    for predicate in &step.predicates {
+                        candidates = self.filter(candidates, predicate)?;
+                    }
+                    next.extend_from_slice(&candidates);
+                    self.recycle_nodes(candidates);
                 }
-                next.extend(candidates);
             }
-            inst.sort_document_order(&mut next);
-            nodes = next;
+            // From a single node these axes give distinct nodes in document order already.
+            let ordered = next.len() <= 1
+                || (nodes.len() == 1
+                    && matches!(
+                        step.axis,
+                        Axis::Child
+                            | Axis::Attribute
+                            | Axis::SelfNode
+                            | Axis::Descendant
+                            | Axis::DescendantOrSelf
+                            | Axis::FollowingSibling
+                    ));
+            if !ordered {
+                inst.sort_document_order(&mut next);
+            }
+            self.recycle_nodes(std::mem::replace(&mut nodes, next));
         }
         Ok(nodes)
     }
@@ -197,30 +306,34 @@ impl<'e, 'a> Evaluator<'e, 'a> {
     #[allow(clippy::float_cmp, reason = "XPath compares a number predicate with the position exactly")]
     pub(crate) fn filter(&mut self, nodes: Vec<NodeId>, predicate: &Expr) -> Result<Vec<NodeId>, EvalError> {
         let size = nodes.len();
-        let mut kept = Vec::new();
-        for (i, node) in nodes.into_iter().enumerate() {
+        let mut kept = self.node_set();
+        for (i, &node) in nodes.iter().enumerate() {
             let value = self.eval(predicate, Ctx { node, position: i + 1, size })?;
-            let keep = match value {
-                Value::Number(n) => n == (i + 1) as f64,
+            let keep = match &value {
+                Value::Number(n) => *n == (i + 1) as f64,
                 other => other.to_bool(self.inst()),
             };
+            self.recycle(value);
             if keep {
                 kept.push(node);
             }
         }
+        self.recycle_nodes(nodes);
         Ok(kept)
     }
 
     /// The nodes `${name}` stands for. With `contextualize`, the part of the
     /// field's path it shares with `current()` (the repeat instances both are
     /// in) is taken from `current()`'s own ancestors, as JavaRosa does.
-    pub(crate) fn resolve_field(&self, name: &str, contextualize: bool) -> Result<Vec<NodeId>, EvalError> {
+    pub(crate) fn resolve_field(&mut self, name: &str, contextualize: bool) -> Result<Vec<NodeId>, EvalError> {
         let path = self.env.fields.get(name).ok_or_else(|| EvalError::new(format!("no field named `{name}`")))?;
         let inst = self.inst();
-        let mut nodes = vec![inst.primary_document()];
+        let mut nodes = self.node_set();
+        nodes.push(inst.primary_document());
         let mut rest: &[String] = path;
         if contextualize && !path.is_empty() {
-            let mut chain = Vec::new();
+            // `current()` and its ancestors up to (not including) the document node, innermost first.
+            let mut chain = self.node_set();
             let mut node = Some(self.current);
             while let Some(n) = node {
                 if inst.kind(n) == NodeKind::Document {
@@ -230,23 +343,26 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                 node = inst.parent(n);
             }
             if node == Some(inst.primary_document()) {
-                chain.reverse();
                 // The field's own element is never shared: `${repeat}` inside the repeat means all of them.
-                let shared =
-                    chain.iter().zip(&path[..path.len() - 1]).take_while(|(n, p)| inst.name(**n) == *p).count();
+                let shared = chain
+                    .iter()
+                    .rev()
+                    .zip(&path[..path.len() - 1])
+                    .take_while(|(n, p)| inst.name(**n) == p.as_str())
+                    .count();
                 if shared > 0 {
-                    nodes = vec![chain[shared - 1]];
+                    nodes[0] = chain[chain.len() - shared];
                     rest = &path[shared..];
                 }
             }
+            self.recycle_nodes(chain);
         }
         for step in rest {
-            nodes = nodes
-                .iter()
-                .flat_map(|n| inst.children(*n))
-                .copied()
-                .filter(|c| inst.name(*c) == step.as_str())
-                .collect();
+            let mut next = self.node_set();
+            for &n in &nodes {
+                next.extend(inst.children(n).iter().copied().filter(|c| inst.name(*c) == step.as_str()));
+            }
+            self.recycle_nodes(std::mem::replace(&mut nodes, next));
         }
         Ok(nodes)
     }
@@ -261,37 +377,46 @@ impl<'e, 'a> Evaluator<'e, 'a> {
     }
 }
 
-fn axis_nodes(inst: &Instance, node: NodeId, axis: Axis) -> Vec<NodeId> {
+/// Appends the nodes along `step.axis` from `node` that pass `step.test`, in
+/// the axis's own order (nearest first for the reverse axes).
+fn push_axis_matches(inst: &Instance, node: NodeId, step: &Step, out: &mut Vec<NodeId>) {
+    let mut push = |n: NodeId| {
+        if matches_test(inst, n, step) {
+            out.push(n);
+        }
+    };
     let siblings = || inst.parent(node).filter(|_| inst.kind(node) == NodeKind::Element).map(|p| inst.children(p));
-    match axis {
-        Axis::Child => inst.children(node).to_vec(),
-        Axis::Parent => inst.parent(node).into_iter().collect(),
-        Axis::SelfNode => vec![node],
-        Axis::Attribute => inst.attributes(node).to_vec(),
-        Axis::Descendant => inst.descendants(node),
+    match step.axis {
+        Axis::Child => inst.children(node).iter().copied().for_each(push),
+        Axis::Parent => inst.parent(node).into_iter().for_each(push),
+        Axis::SelfNode => push(node),
+        Axis::Attribute => inst.attributes(node).iter().copied().for_each(push),
+        Axis::Descendant => inst.descendants(node).into_iter().for_each(push),
         Axis::DescendantOrSelf => {
-            let mut all = vec![node];
-            all.extend(inst.descendants(node));
-            all
+            push(node);
+            inst.descendants(node).into_iter().for_each(push);
         }
         Axis::Ancestor | Axis::AncestorOrSelf => {
-            let mut all = if axis == Axis::AncestorOrSelf { vec![node] } else { Vec::new() };
+            if step.axis == Axis::AncestorOrSelf {
+                push(node);
+            }
             let mut n = inst.parent(node);
             while let Some(p) = n {
-                all.push(p);
+                push(p);
                 n = inst.parent(p);
             }
-            all
         }
         Axis::FollowingSibling => {
-            siblings().map(|s| s.iter().skip_while(|n| **n != node).skip(1).copied().collect()).unwrap_or_default()
+            if let Some(s) = siblings() {
+                s.iter().skip_while(|n| **n != node).skip(1).copied().for_each(push);
+            }
         }
-        Axis::PrecedingSibling => siblings()
-            .map(|s| {
+        Axis::PrecedingSibling => {
+            if let Some(s) = siblings() {
                 let before = s.iter().position(|n| *n == node).unwrap_or(0);
-                s[..before].iter().rev().copied().collect()
-            })
-            .unwrap_or_default(),
+                s[..before].iter().rev().copied().for_each(push);
+            }
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 
 use super::ast::Expr;
 use super::dates::{self, Temporal};
-use super::eval::{Ctx, EvalError, Evaluator};
+use std::borrow::Cow;
+
+use super::eval::{CACHED_PATTERNS, Ctx, EvalError, Evaluator};
 use super::tree::NodeId;
 use super::value::{Value, format_number, parse_xpath_number};
 
@@ -184,6 +186,15 @@ impl Call<'_, '_, '_> {
         self.values[i].clone()
     }
 
+    fn arg(&self, i: usize) -> &Value {
+        &self.values[i]
+    }
+
+    /// The `i`th argument as text, borrowed where it can be.
+    fn text(&self, i: usize) -> Cow<'_, str> {
+        self.values[i].to_text(self.ev.inst())
+    }
+
     fn number(&self, i: usize) -> f64 {
         self.values[i].to_number(self.ev.inst())
     }
@@ -201,8 +212,8 @@ impl Call<'_, '_, '_> {
         if i < self.values.len() { self.string(i) } else { self.ev.inst().string_value(self.ctx.node) }
     }
 
-    fn nodes(&mut self, i: usize) -> Result<Vec<NodeId>, EvalError> {
-        match self.value(i) {
+    fn nodes(&self, i: usize) -> Result<&[NodeId], EvalError> {
+        match self.arg(i) {
             Value::Nodes(nodes) => Ok(nodes),
             other => Err(self.error(format!(
                 "needs a set of nodes (such as a field inside a repeat) as argument {}, not {}",
@@ -291,16 +302,19 @@ pub(crate) fn call(ev: &mut Evaluator, name: &str, args: &[Expr], ctx: Ctx) -> R
         "indexed-repeat" => return indexed_repeat(ev, name, args, ctx),
         _ => {}
     }
-    let mut values = Vec::with_capacity(args.len());
+    let mut values = ev.value_list();
     for arg in args {
         values.push(ev.eval(arg, ctx)?);
     }
-    apply(&mut Call { ev, name, values, ctx })
+    let mut call = Call { ev, name, values, ctx };
+    let result = apply(&mut call);
+    call.ev.recycle_values(call.values);
+    result
 }
 
 fn apply(c: &mut Call) -> Result<Value, EvalError> {
     let (name, ctx) = (c.name, c.ctx);
-    let args = &c.values.clone();
+    let argc = c.values.len();
     let inst = c.ev.inst();
     let num = Value::Number;
     let text = Value::String;
@@ -310,22 +324,22 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
         "not" => Value::Bool(!c.boolean(0)),
         "boolean" => Value::Bool(c.boolean(0)),
         "number" => {
-            num(if args.is_empty() { super::value::text_to_number(&inst.string_value(ctx.node)) } else { c.number(0) })
+            num(if argc == 0 { super::value::text_to_number(&inst.string_value(ctx.node)) } else { c.number(0) })
         }
         "string" => text(c.string_or_context(0)),
         "concat" => {
             let mut out = String::new();
-            for i in 0..args.len() {
-                match c.value(i) {
+            for i in 0..argc {
+                match c.arg(i) {
                     Value::Nodes(nodes) => nodes.iter().for_each(|n| out.push_str(&inst.string_value(*n))),
                     other => out.push_str(&other.to_string(inst)),
                 }
             }
             text(out)
         }
-        "contains" => Value::Bool(c.string(0).contains(&c.string(1))),
-        "starts-with" => Value::Bool(c.string(0).starts_with(&c.string(1))),
-        "ends-with" => Value::Bool(c.string(0).ends_with(&c.string(1))),
+        "contains" => Value::Bool(c.text(0).contains(&*c.text(1))),
+        "starts-with" => Value::Bool(c.text(0).starts_with(&*c.text(1))),
+        "ends-with" => Value::Bool(c.text(0).ends_with(&*c.text(1))),
         "substring-before" => {
             let (s, pat) = (c.string(0), c.string(1));
             text(s.find(&pat).map(|i| s[..i].to_owned()).unwrap_or_default())
@@ -339,7 +353,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             // XPath 1.0 rounding and comparisons, so NaN and infinities behave as specified.
             let round = |x: f64| (x + 0.5).floor();
             let start = round(c.number(1));
-            let end = if args.len() > 2 { start + round(c.number(2)) } else { f64::INFINITY };
+            let end = if argc > 2 { start + round(c.number(2)) } else { f64::INFINITY };
             text(
                 s.chars()
                     .enumerate()
@@ -355,7 +369,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             let chars: Vec<char> = c.string(0).chars().collect();
             let clamp = |x: f64| if x.is_nan() { 0 } else { x.clamp(0.0, chars.len() as f64) as usize };
             let start = clamp(c.number(1));
-            let end = if args.len() > 2 { clamp(c.number(2)) } else { chars.len() };
+            let end = if argc > 2 { clamp(c.number(2)) } else { chars.len() };
             text(if start < end { chars[start..end].iter().collect() } else { String::new() })
         }
         "string-length" => num(c.string_or_context(0).chars().count() as f64),
@@ -374,13 +388,13 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             )
         }
         "count" => num(c.nodes(0)?.len() as f64),
-        "count-non-empty" => num(c.nodes(0)?.iter().filter(|n| !inst.string_value(**n).is_empty()).count() as f64),
-        "sum" => num(c.nodes(0)?.iter().map(|n| super::value::text_to_number(&inst.string_value(*n))).sum()),
+        "count-non-empty" => num(c.nodes(0)?.iter().filter(|n| !inst.string_value_ref(**n).is_empty()).count() as f64),
+        "sum" => num(c.nodes(0)?.iter().map(|n| super::value::text_to_number(&inst.string_value_ref(*n))).sum()),
         "floor" => num(c.number(0).floor()),
         "ceiling" => num(c.number(0).ceil()),
         "round" => {
             let x = c.number(0);
-            let digits = if args.len() > 1 { c.number(1) } else { 0.0 };
+            let digits = if argc > 1 { c.number(1) } else { 0.0 };
             num(round_half_away(x, digits))
         }
         "int" => num(c.number(0).trunc()),
@@ -410,7 +424,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
         }
         "last" => num(ctx.size as f64),
         "position" => {
-            if args.is_empty() {
+            if argc == 0 {
                 num(ctx.position as f64)
             } else {
                 let nodes = c.nodes(0)?;
@@ -429,7 +443,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             }
         }
         "name" | "local-name" => {
-            let node = if args.is_empty() { Some(ctx.node) } else { c.nodes(0)?.first().copied() };
+            let node = if argc == 0 { Some(ctx.node) } else { c.nodes(0)?.first().copied() };
             let full = node.map(|n| inst.name(n)).unwrap_or_default();
             let shown = if name == "local-name" { full.rsplit(':').next().unwrap_or(full) } else { full };
             text(shown.to_owned())
@@ -439,8 +453,9 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             text(if first.is_empty() { c.string(1) } else { first })
         }
         "selected" => {
-            let (list, value) = (c.string(0), c.string(1));
-            Value::Bool(list.split_whitespace().any(|item| item == value.trim()))
+            let (list, value) = (c.text(0), c.text(1));
+            let value = value.trim();
+            Value::Bool(list.split_whitespace().any(|item| item == value))
         }
         "selected-at" => {
             let list = c.string(0);
@@ -448,7 +463,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             let item = if n.is_finite() && n >= 0.0 { list.split_whitespace().nth(n as usize) } else { None };
             text(item.unwrap_or_default().to_owned())
         }
-        "count-selected" => num(c.string(0).split_whitespace().count() as f64),
+        "count-selected" => num(c.text(0).split_whitespace().count() as f64),
         "jr:choice-name" => {
             let value = c.string(0);
             let field = field_of_reference(&c.string(1));
@@ -456,16 +471,26 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             text(label.unwrap_or_default())
         }
         "regex" => {
-            let (s, pattern) = (c.string(0), c.string(1));
-            if !c.ev.regexes.contains_key(&pattern) {
-                let re = regex::Regex::new(&pattern)
-                    .map_err(|e| c.error(format!("pattern `{pattern}` is not a valid regular expression: {e}")))?;
-                c.ev.regexes.insert(pattern.clone(), re);
-            }
-            Value::Bool(c.ev.regexes[&pattern].is_match(&s))
+            let pattern = c.text(1);
+            let matched = match c.ev.scratch.regexes.get(&*pattern) {
+                Some(re) => re.is_match(&c.text(0)),
+                None => {
+                    let re = regex::Regex::new(&pattern)
+                        .map_err(|e| c.error(format!("pattern `{pattern}` is not a valid regular expression: {e}")))?;
+                    let matched = re.is_match(&c.text(0));
+                    let pattern = pattern.into_owned();
+                    let regexes = &mut c.ev.scratch.regexes;
+                    if regexes.len() >= CACHED_PATTERNS {
+                        regexes.clear();
+                    }
+                    regexes.insert(pattern, re);
+                    matched
+                }
+            };
+            Value::Bool(matched)
         }
         "boolean-from-string" => {
-            let s = c.string(0);
+            let s = c.text(0);
             let s = s.trim();
             Value::Bool(s.eq_ignore_ascii_case("true") || s == "1")
         }
@@ -478,7 +503,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             Some(t) => Value::Date(t.date()),
             None => text(String::new()),
         },
-        "decimal-date-time" => match args[0] {
+        "decimal-date-time" => match *c.arg(0) {
             Value::Number(n) => num(n),
             _ => num(c.temporal(0, true)?.map_or(f64::NAN, Temporal::days)),
         },
@@ -507,7 +532,7 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             text(value.map(|t| dates::format(t, &pattern)).unwrap_or_default())
         }
         "uuid" => {
-            if args.is_empty() {
+            if argc == 0 {
                 text(uuid_v4(c.ev))
             } else {
                 let n = c.number(0);
@@ -520,8 +545,8 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
         }
         "random" => num((c.ev.next_random() >> 11) as f64 / (1u64 << 53) as f64),
         "randomize" => {
-            let mut nodes = c.nodes(0)?;
-            if args.len() > 1 {
+            let mut nodes = c.nodes(0)?.to_vec();
+            if argc > 1 {
                 let seed = c.number(1);
                 c.ev.rng = seed.to_bits();
             }
@@ -548,11 +573,11 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
             let total = if name == "checklist" {
                 c.flattened(2).iter().filter(|v| checked(v, inst)).count() as f64
             } else {
-                if !args.len().is_multiple_of(2) {
+                if !argc.is_multiple_of(2) {
                     return Err(c.error("takes a minimum, a maximum and then pairs of value and weight"));
                 }
                 let mut total = 0.0;
-                for i in (2..args.len()).step_by(2) {
+                for i in (2..argc).step_by(2) {
                     if checked(&c.value(i), inst) {
                         total += c.number(i + 1);
                     }

@@ -2,6 +2,7 @@
 //! submission being checked) and the secondary instances (choice lists,
 //! external data), all held in one arena.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// One node of an [`Instance`]: an element, an attribute or the document node
@@ -22,15 +23,36 @@ pub(crate) enum NodeKind {
     Attribute,
 }
 
+/// Where a name or a value sits in the instance's text arena.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    start: usize,
+    len: usize,
+}
+
+impl Span {
+    fn end(self) -> usize {
+        self.start + self.len
+    }
+}
+
+// Names and values live in two strings shared by all nodes rather than in a
+// `String` each: a submission of a few hundred answers then costs a handful of
+// allocations instead of one or two per element, and copying or dropping an
+// instance is a few `memcpy`s.
 #[derive(Clone, Debug)]
 struct Node {
     kind: NodeKind,
-    name: String,
-    value: String,
+    name: Span,
+    value: Span,
     parent: Option<NodeId>,
     children: Vec<NodeId>,
     attributes: Vec<NodeId>,
 }
+
+/// Replaced values are left in the arena until this much of it is unused (and
+/// at least half of it); then the arena is rewritten.
+const GARBAGE_LIMIT: usize = 64 << 10;
 
 /// The primary instance and any number of secondary instances (`instance('id')`).
 ///
@@ -41,6 +63,10 @@ struct Node {
 #[derive(Clone, Debug)]
 pub struct Instance {
     nodes: Vec<Node>,
+    names: String,
+    values: String,
+    /// Bytes of `values` no node refers to any more.
+    garbage: usize,
     secondaries: Vec<(String, NodeId)>,
     /// Pre-order position of every node, computed on first use after a change.
     order: OnceLock<Vec<u32>>,
@@ -49,23 +75,90 @@ pub struct Instance {
 impl Instance {
     /// A primary instance whose root element is named `root_name` (e.g. `data`).
     pub fn new(root_name: &str) -> Self {
-        let mut instance = Instance { nodes: Vec::new(), secondaries: Vec::new(), order: OnceLock::new() };
+        Self::with_capacity(root_name, 2, 0)
+    }
+
+    /// Like [`Instance::new`], with room for `nodes` nodes and `text` bytes of
+    /// names and values before it needs to grow.
+    pub fn with_capacity(root_name: &str, nodes: usize, text: usize) -> Self {
+        let mut instance = Instance {
+            nodes: Vec::with_capacity(nodes.max(2)),
+            names: String::with_capacity(text / 2),
+            values: String::with_capacity(text / 2),
+            garbage: 0,
+            secondaries: Vec::new(),
+            order: OnceLock::new(),
+        };
         let document = instance.push(NodeKind::Document, "", None);
         instance.add_child(document, root_name);
         instance
     }
 
+    /// Makes room for `nodes` more nodes and `text` more bytes of names and values.
+    pub fn reserve(&mut self, nodes: usize, text: usize) {
+        self.nodes.reserve(nodes);
+        self.names.reserve(text / 2);
+        self.values.reserve(text / 2);
+    }
+
+    /// How many nodes the instance holds (documents, elements and attributes).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Never true: there is always the primary document and its root element.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Removes every node added after the instance had `len` nodes (see
+    /// [`Instance::len`]), keeping the memory for reuse. Values set since on
+    /// the nodes that stay, and secondary instances added since, are kept.
+    pub fn truncate(&mut self, len: usize) {
+        let len = len.max(2);
+        if len >= self.nodes.len() {
+            return;
+        }
+        let boundary = NodeId(len as u32);
+        // Children and attributes are appended in the order nodes are made, so
+        // the removed ones are at the end of each list.
+        for index in len..self.nodes.len() {
+            if let Some(parent) = self.nodes[index].parent
+                && parent.index() < len
+            {
+                let parent = &mut self.nodes[parent.index()];
+                let keep = parent.children.partition_point(|child| *child < boundary);
+                parent.children.truncate(keep);
+                let keep = parent.attributes.partition_point(|attribute| *attribute < boundary);
+                parent.attributes.truncate(keep);
+            }
+        }
+        self.secondaries.retain(|(_, document)| *document < boundary);
+        self.nodes.truncate(len);
+        let names_end = self.nodes.iter().map(|node| node.name.end()).max().unwrap_or(0);
+        self.names.truncate(names_end);
+        let values_end = self.nodes.iter().map(|node| node.value.end()).max().unwrap_or(0);
+        let used: usize = self.nodes.iter().map(|node| node.value.len).sum();
+        self.values.truncate(values_end);
+        self.garbage = values_end - used;
+        self.order = OnceLock::new();
+    }
+
     fn push(&mut self, kind: NodeKind, name: &str, parent: Option<NodeId>) -> NodeId {
         let id = NodeId(u32::try_from(self.nodes.len()).expect("an instance holds fewer than 2^32 nodes"));
+        let span = if name.is_empty() { Span::default() } else { Span { start: self.names.len(), len: name.len() } };
+        self.names.push_str(name);
         self.nodes.push(Node {
             kind,
-            name: name.to_owned(),
-            value: String::new(),
+            name: span,
+            value: Span::default(),
             parent,
             children: Vec::new(),
             attributes: Vec::new(),
         });
-        self.order = OnceLock::new();
+        if self.order.get().is_some() {
+            self.order = OnceLock::new();
+        }
         id
     }
 
@@ -91,13 +184,13 @@ impl Instance {
     }
 
     /// Sets (or replaces) attribute `name` of element `node`.
-    pub fn add_attribute(&mut self, node: NodeId, name: &str, value: impl Into<String>) -> NodeId {
+    pub fn add_attribute(&mut self, node: NodeId, name: &str, value: impl AsRef<str>) -> NodeId {
         if let Some(existing) = self.node(node).attributes.iter().copied().find(|a| self.name(*a) == name) {
             self.set_value(existing, value);
             return existing;
         }
         let attribute = self.push(NodeKind::Attribute, name, Some(node));
-        self.nodes[attribute.index()].value = value.into();
+        self.set_value(attribute, value);
         self.nodes[node.index()].attributes.push(attribute);
         attribute
     }
@@ -108,18 +201,47 @@ impl Instance {
     }
 
     /// Sets the text of `node` (an answer, or a choice's `name`/`label`).
-    pub fn set_value(&mut self, node: NodeId, value: impl Into<String>) {
-        self.nodes[node.index()].value = value.into();
+    pub fn set_value(&mut self, node: NodeId, value: impl AsRef<str>) {
+        let value = value.as_ref();
+        let old = self.nodes[node.index()].value;
+        if old.len > 0 && old.end() == self.values.len() {
+            // The last value set: overwrite it in place.
+            self.values.truncate(old.start);
+        } else {
+            self.garbage += old.len;
+        }
+        // An empty value points at the start, so that no span ever lies past the end of the arena.
+        let span = if value.is_empty() { Span::default() } else { Span { start: self.values.len(), len: value.len() } };
+        self.values.push_str(value);
+        self.nodes[node.index()].value = span;
+        if self.garbage > GARBAGE_LIMIT && self.garbage > self.values.len() / 2 {
+            self.compact_values();
+        }
+    }
+
+    fn compact_values(&mut self) {
+        let mut values = String::with_capacity(self.values.len() - self.garbage);
+        for node in &mut self.nodes {
+            if node.value.len > 0 {
+                let start = values.len();
+                values.push_str(&self.values[node.value.start..node.value.end()]);
+                node.value.start = start;
+            }
+        }
+        self.values = values;
+        self.garbage = 0;
     }
 
     /// The node's own text, without that of its children.
     pub fn value(&self, node: NodeId) -> &str {
-        &self.node(node).value
+        let span = self.node(node).value;
+        &self.values[span.start..span.end()]
     }
 
     /// The element or attribute name; empty for a document node.
     pub fn name(&self, node: NodeId) -> &str {
-        &self.node(node).name
+        let span = self.node(node).name;
+        &self.names[span.start..span.end()]
     }
 
     pub fn parent(&self, node: NodeId) -> Option<NodeId> {
@@ -169,18 +291,22 @@ impl Instance {
     /// XPath string-value: the node's text followed by the text of all its
     /// descendant elements in document order (a group's answers run together).
     pub fn string_value(&self, node: NodeId) -> String {
-        let n = self.node(node);
-        if n.children.is_empty() {
-            return n.value.clone();
+        self.string_value_ref(node).into_owned()
+    }
+
+    /// [`Instance::string_value`], borrowed when the node has no children
+    /// (an answer), which is nearly always.
+    pub fn string_value_ref(&self, node: NodeId) -> Cow<'_, str> {
+        if self.node(node).children.is_empty() {
+            return Cow::Borrowed(self.value(node));
         }
         let mut out = String::new();
         let mut stack = vec![node];
         while let Some(next) = stack.pop() {
-            let n = self.node(next);
-            out.push_str(&n.value);
-            stack.extend(n.children.iter().rev());
+            out.push_str(self.value(next));
+            stack.extend(self.node(next).children.iter().rev());
         }
-        out
+        Cow::Owned(out)
     }
 
     /// The elements reached from `from` by following child names, e.g.

@@ -1,6 +1,8 @@
 //! The values expressions produce, and XPath 1.0's conversions between them
 //! (extended, as ODK does, so that date and dateTime text counts as a number of days).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::ast::BinaryOp;
@@ -71,7 +73,7 @@ impl Value {
             Value::Bool(b) => f64::from(u8::from(*b)),
             Value::Number(n) => *n,
             Value::String(s) => text_to_number(s),
-            Value::Nodes(nodes) => nodes.first().map_or(f64::NAN, |n| text_to_number(&instance.string_value(*n))),
+            Value::Nodes(nodes) => nodes.first().map_or(f64::NAN, |n| text_to_number(&instance.string_value_ref(*n))),
             Value::Date(d) => dates::date_days(*d),
             Value::DateTime(dt) => dates::date_time_days(*dt),
         }
@@ -89,14 +91,12 @@ impl Value {
         }
     }
 
-    /// The value read as a date or dateTime, if it is one or its text is one.
-    pub(crate) fn to_temporal(&self, instance: &Instance) -> Option<Temporal> {
+    /// [`Value::to_string`], borrowed from the value or the instance where it can be.
+    pub(crate) fn to_text<'v>(&'v self, instance: &'v Instance) -> Cow<'v, str> {
         match self {
-            Value::Date(d) => Some(Temporal::Date(*d)),
-            Value::DateTime(dt) => Some(Temporal::DateTime(*dt)),
-            Value::String(_) | Value::Nodes(_) => dates::parse_temporal(&self.to_string(instance)),
-            Value::Number(n) => dates::date_from_days(*n).map(Temporal::Date),
-            Value::Bool(_) => None,
+            Value::String(s) => Cow::Borrowed(s),
+            Value::Nodes(nodes) => nodes.first().map_or(Cow::Borrowed(""), |n| instance.string_value_ref(*n)),
+            other => Cow::Owned(other.to_string(instance)),
         }
     }
 
@@ -113,31 +113,99 @@ impl Value {
     }
 }
 
-fn is_temporal(v: &Value) -> bool {
-    matches!(v, Value::Date(_) | Value::DateTime(_))
+/// A single value being compared, text borrowed where it can be (from an
+/// answer or a literal): comparing `${x} = 'yes'` copies nothing.
+#[derive(Debug, Clone)]
+pub(crate) enum Atom<'v> {
+    Bool(bool),
+    Number(f64),
+    Text(Cow<'v, str>),
+    Date(NaiveDate),
+    DateTime(DateTime<FixedOffset>),
+}
+
+impl<'v> Atom<'v> {
+    pub(crate) fn text(text: &'v str) -> Self {
+        Atom::Text(Cow::Borrowed(text))
+    }
+
+    fn of(value: &'v Value) -> Self {
+        match value {
+            Value::Bool(b) => Atom::Bool(*b),
+            Value::Number(n) => Atom::Number(*n),
+            Value::String(s) => Atom::text(s),
+            // Callers turn node-sets into one atom per node first.
+            Value::Nodes(nodes) => Atom::Bool(!nodes.is_empty()),
+            Value::Date(d) => Atom::Date(*d),
+            Value::DateTime(dt) => Atom::DateTime(*dt),
+        }
+    }
+
+    fn to_bool(&self) -> bool {
+        match self {
+            Atom::Bool(b) => *b,
+            Atom::Number(n) => *n != 0.0 && !n.is_nan(),
+            Atom::Text(s) => !s.is_empty(),
+            Atom::Date(_) | Atom::DateTime(_) => true,
+        }
+    }
+
+    fn to_number(&self) -> f64 {
+        match self {
+            Atom::Bool(b) => f64::from(u8::from(*b)),
+            Atom::Number(n) => *n,
+            Atom::Text(s) => text_to_number(s),
+            Atom::Date(d) => dates::date_days(*d),
+            Atom::DateTime(dt) => dates::date_time_days(*dt),
+        }
+    }
+
+    fn to_text(&self) -> Cow<'_, str> {
+        match self {
+            Atom::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Atom::Number(n) => Cow::Owned(format_number(*n)),
+            Atom::Text(s) => Cow::Borrowed(s),
+            Atom::Date(d) => Cow::Owned(dates::date_to_string(*d)),
+            Atom::DateTime(dt) => Cow::Owned(dates::date_time_to_string(*dt)),
+        }
+    }
+
+    fn to_temporal(&self) -> Option<Temporal> {
+        match self {
+            Atom::Date(d) => Some(Temporal::Date(*d)),
+            Atom::DateTime(dt) => Some(Temporal::DateTime(*dt)),
+            Atom::Text(s) => dates::parse_temporal(s),
+            Atom::Number(n) => dates::date_from_days(*n).map(Temporal::Date),
+            Atom::Bool(_) => None,
+        }
+    }
+
+    fn is_temporal(&self) -> bool {
+        matches!(self, Atom::Date(_) | Atom::DateTime(_))
+    }
 }
 
 /// Compares two values that are not node-sets.
 #[allow(clippy::float_cmp, reason = "XPath `=` on numbers is exact IEEE equality")]
-fn compare_atoms(op: BinaryOp, left: &Value, right: &Value, inst: &Instance) -> bool {
+fn compare_atoms(op: BinaryOp, left: &Atom, right: &Atom) -> bool {
     match op {
         BinaryOp::Eq | BinaryOp::Ne => {
-            let equal = if matches!(left, Value::Bool(_)) || matches!(right, Value::Bool(_)) {
-                left.to_bool(inst) == right.to_bool(inst)
-            } else if matches!(left, Value::Number(_)) || matches!(right, Value::Number(_)) {
-                left.to_number(inst) == right.to_number(inst)
-            } else if is_temporal(left) || is_temporal(right) {
-                match (left.to_temporal(inst), right.to_temporal(inst)) {
+            let equal = if matches!(left, Atom::Bool(_)) || matches!(right, Atom::Bool(_)) {
+                left.to_bool() == right.to_bool()
+            } else if matches!(left, Atom::Number(_)) || matches!(right, Atom::Number(_)) {
+                left.to_number() == right.to_number()
+            } else if left.is_temporal() || right.is_temporal() {
+                match (left.to_temporal(), right.to_temporal()) {
                     (Some(a), Some(b)) => a.days() == b.days(),
-                    _ => left.to_string(inst) == right.to_string(inst),
+                    _ => left.to_text() == right.to_text(),
                 }
             } else {
-                left.to_string(inst) == right.to_string(inst)
+                left.to_text() == right.to_text()
             };
             equal == (op == BinaryOp::Eq)
         }
         _ => {
-            let (a, b) = (left.to_number(inst), right.to_number(inst));
+            let (a, b) = (left.to_number(), right.to_number());
             match op {
                 BinaryOp::Lt => a < b,
                 BinaryOp::Le => a <= b,
@@ -148,20 +216,43 @@ fn compare_atoms(op: BinaryOp, left: &Value, right: &Value, inst: &Instance) -> 
     }
 }
 
-/// XPath 1.0 §3.4 comparison: node-sets compare existentially, through their string-values.
-pub(crate) fn compare(op: BinaryOp, left: &Value, right: &Value, inst: &Instance) -> bool {
-    let strings =
-        |nodes: &[NodeId]| -> Vec<Value> { nodes.iter().map(|n| Value::String(inst.string_value(*n))).collect() };
-    match (left, right) {
-        (Value::Nodes(nodes), Value::Bool(_)) => compare_atoms(op, &Value::Bool(!nodes.is_empty()), right, inst),
-        (Value::Bool(_), Value::Nodes(nodes)) => compare_atoms(op, left, &Value::Bool(!nodes.is_empty()), inst),
-        (Value::Nodes(a), Value::Nodes(b)) => {
-            let b = strings(b);
-            strings(a).iter().any(|x| b.iter().any(|y| compare_atoms(op, x, y, inst)))
+/// One side of a comparison: a node-set or a single value.
+#[derive(Debug, Clone)]
+pub(crate) enum Side<'v> {
+    Nodes(&'v [NodeId]),
+    Atom(Atom<'v>),
+}
+
+impl<'v> Side<'v> {
+    pub(crate) fn of(value: &'v Value) -> Self {
+        match value {
+            Value::Nodes(nodes) => Side::Nodes(nodes),
+            other => Side::Atom(Atom::of(other)),
         }
-        (Value::Nodes(a), _) => strings(a).iter().any(|x| compare_atoms(op, x, right, inst)),
-        (_, Value::Nodes(b)) => strings(b).iter().any(|y| compare_atoms(op, left, y, inst)),
-        _ => compare_atoms(op, left, right, inst),
+    }
+}
+
+/// XPath 1.0 §3.4 comparison: node-sets compare existentially, through their string-values.
+#[cfg(test)]
+pub(crate) fn compare(op: BinaryOp, left: &Value, right: &Value, inst: &Instance) -> bool {
+    compare_sides(op, Side::of(left), Side::of(right), inst)
+}
+
+/// XPath 1.0 §3.4 comparison, on sides that may borrow their text: node-sets
+/// compare existentially, through their string-values.
+pub(crate) fn compare_sides(op: BinaryOp, left: Side, right: Side, inst: &Instance) -> bool {
+    let text = |node: &NodeId| Atom::Text(inst.string_value_ref(*node));
+    match (left, right) {
+        (Side::Nodes(nodes), right @ Side::Atom(Atom::Bool(_))) => {
+            compare_sides(op, Side::Atom(Atom::Bool(!nodes.is_empty())), right, inst)
+        }
+        (left @ Side::Atom(Atom::Bool(_)), Side::Nodes(nodes)) => {
+            compare_sides(op, left, Side::Atom(Atom::Bool(!nodes.is_empty())), inst)
+        }
+        (Side::Nodes(a), Side::Nodes(b)) => a.iter().any(|x| b.iter().any(|y| compare_atoms(op, &text(x), &text(y)))),
+        (Side::Nodes(a), Side::Atom(right)) => a.iter().any(|x| compare_atoms(op, &text(x), &right)),
+        (Side::Atom(left), Side::Nodes(b)) => b.iter().any(|y| compare_atoms(op, &left, &text(y))),
+        (Side::Atom(left), Side::Atom(right)) => compare_atoms(op, &left, &right),
     }
 }
 
