@@ -11,6 +11,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use quick_xml::events::{BytesStart, Event};
@@ -214,6 +215,23 @@ pub struct Validator {
     meta: u32,
     free: u32,
     sensitive: Vec<String>,
+    spare: Spare,
+}
+
+/// How many checked submissions are kept for reuse, and the largest kept (in nodes).
+const SPARE_SUBMISSIONS: usize = 8;
+const SPARE_NODES: usize = 20_000;
+
+/// Submissions already checked, kept so that the next ones are read into
+/// memory that is already there (an instance, answer lists) instead of
+/// allocating it afresh.
+#[derive(Default)]
+struct Spare(Mutex<Vec<Submission>>);
+
+impl fmt::Debug for Spare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Spare")
+    }
 }
 
 fn parse_expression(text: Option<&String>) -> Option<Expr> {
@@ -268,6 +286,7 @@ impl Validator {
             meta: NONE,
             free: NONE,
             sensitive: Vec::new(),
+            spare: Spare::default(),
         };
         let list_index: HashMap<&str, u32> =
             form.choices.iter().enumerate().map(|(index, list)| (list.name.as_str(), index as u32)).collect();
@@ -598,7 +617,7 @@ impl Validator {
         if place.is_container() {
             submission.complete(self, answer);
         } else if submission.answers[answer as usize].children.is_empty() {
-            submission.instance.set_value(node, std::mem::take(text));
+            submission.instance.set_value(node, text.as_str());
         }
         text.clear();
     }
@@ -699,7 +718,17 @@ impl Validator {
                 message: format!("and {} more problems", errors.more),
             });
         }
+        self.keep_spare(submission);
         Validated { instance_id, deprecated_id, record, errors: list }
+    }
+
+    fn keep_spare(&self, submission: Submission) {
+        if submission.instance.len() <= SPARE_NODES {
+            let mut spare = self.spare.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if spare.len() < SPARE_SUBMISSIONS {
+                spare.push(submission);
+            }
+        }
     }
 
     /// Relevance and calculations, place by place in dependency order.
@@ -842,17 +871,18 @@ impl Validator {
             }
         };
         if let Some(list) = place.list.map(|list| &self.lists[list as usize]) {
-            let names: Vec<&str> = match question {
-                QuestionType::SelectOne => vec![text],
-                QuestionType::SelectMultiple | QuestionType::Rank => text.split_whitespace().collect(),
-                _ => Vec::new(),
+            // A select_one's answer is one name, spaces and all; the others' are a list.
+            let (single, several) = match question {
+                QuestionType::SelectOne => (Some(text), ""),
+                QuestionType::SelectMultiple | QuestionType::Rank => (None, text),
+                _ => (None, ""),
             };
-            for (index, name) in names.iter().enumerate() {
-                if names[..index].contains(name) {
+            for (index, name) in single.into_iter().chain(several.split_whitespace()).enumerate() {
+                if several.split_whitespace().take(index).any(|earlier| earlier == name) {
                     fail(format!("`{name}` is chosen more than once"));
-                } else if !list.labels.contains_key(*name) && (!place.or_other || *name != "other") {
+                } else if !list.labels.contains_key(name) && (!place.or_other || name != "other") {
                     fail(format!("`{name}` is not one of the choices of list `{}`", place.list_name));
-                } else if let (Some(filter), Some(item)) = (&place.choice_filter, list.items.get(*name))
+                } else if let (Some(filter), Some(item)) = (&place.choice_filter, list.items.get(name))
                     && self.holds(filter, instance, *item, now) == Some(false)
                 {
                     fail(format!("`{name}` is not among the choices offered here (choice_filter `{filter}`)"));
@@ -973,7 +1003,22 @@ struct Submission {
 }
 
 impl Submission {
+    /// An empty submission: a spare one emptied, or a new one.
     fn new(validator: &Validator) -> Self {
+        let spare = validator.spare.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        if let Some(mut submission) = spare {
+            // Only nodes were added to the template's copy (the root's
+            // children and below), so dropping them gives the template back.
+            submission.instance.truncate(validator.template.len());
+            submission.answers.truncate(1);
+            let root = &mut submission.answers[0];
+            root.children.clear();
+            root.relevant = true;
+            submission.errors = Errors::default();
+            submission.seen_under.fill(NONE);
+            submission.seen_count.fill(0);
+            return submission;
+        }
         let instance = validator.template.clone();
         let root =
             Answer { place: 0, node: instance.root(), parent: NONE, index: 0, relevant: true, children: Vec::new() };
