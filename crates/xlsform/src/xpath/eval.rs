@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::ast::{Axis, BinaryOp, Expr, NodeTest, Step};
 use super::functions;
-use super::tree::{Instance, NodeId, NodeKind};
+use super::tree::{Instance, NameKey, NodeId, NodeKind};
 use super::value::{Atom, Side, Value, compare_sides};
 
 /// Looks up the label of a choice: `(field name, choice value) -> label`.
@@ -358,9 +358,10 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             self.recycle_nodes(chain);
         }
         for step in rest {
+            let key = NameKey::of(step);
             let mut next = self.node_set();
             for &n in &nodes {
-                next.extend(inst.children(n).iter().copied().filter(|c| inst.name(*c) == step.as_str()));
+                next.extend(inst.children(n).iter().copied().filter(|c| inst.has_name(*c, step, key)));
             }
             self.recycle_nodes(std::mem::replace(&mut nodes, next));
         }
@@ -380,8 +381,12 @@ impl<'e, 'a> Evaluator<'e, 'a> {
 /// Appends the nodes along `step.axis` from `node` that pass `step.test`, in
 /// the axis's own order (nearest first for the reverse axes).
 fn push_axis_matches(inst: &Instance, node: NodeId, step: &Step, out: &mut Vec<NodeId>) {
+    let key = match &step.test {
+        NodeTest::Name(name) => NameKey::of(name),
+        _ => NameKey::of(""),
+    };
     let mut push = |n: NodeId| {
-        if matches_test(inst, n, step) {
+        if matches_test(inst, n, step, key) {
             out.push(n);
         }
     };
@@ -420,12 +425,12 @@ fn push_axis_matches(inst: &Instance, node: NodeId, step: &Step, out: &mut Vec<N
     }
 }
 
-fn matches_test(inst: &Instance, node: NodeId, step: &Step) -> bool {
+fn matches_test(inst: &Instance, node: NodeId, step: &Step, key: NameKey) -> bool {
     let principal = if step.axis == Axis::Attribute { NodeKind::Attribute } else { NodeKind::Element };
     match &step.test {
         NodeTest::Node => true,
         NodeTest::Any => inst.kind(node) == principal,
-        NodeTest::Name(name) => inst.kind(node) == principal && inst.name(node) == name,
+        NodeTest::Name(name) => inst.kind(node) == principal && inst.has_name(node, name, key),
         NodeTest::Text => false,
     }
 }

@@ -43,11 +43,35 @@ impl Span {
 #[derive(Clone, Debug)]
 struct Node {
     kind: NodeKind,
+    /// [`NameKey`] of the name: most names that differ differ here.
+    key: NameKey,
     name: Span,
     value: Span,
     parent: Option<NodeId>,
     children: Vec<NodeId>,
     attributes: Vec<NodeId>,
+}
+
+/// A summary of a name (its length, first and last eight bytes) compared
+/// before the name itself: finding `age` among a group's sixty children then
+/// costs sixty integer comparisons and one string comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NameKey(u64);
+
+impl NameKey {
+    pub(crate) fn of(name: &str) -> Self {
+        let bytes = name.as_bytes();
+        let n = bytes.len().min(8);
+        let mut head = [0u8; 8];
+        head[..n].copy_from_slice(&bytes[..n]);
+        let mut tail = [0u8; 8];
+        tail[8 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
+        NameKey(
+            u64::from_le_bytes(head)
+                ^ u64::from_le_bytes(tail).rotate_left(29)
+                ^ (bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
+    }
 }
 
 /// Replaced values are left in the arena until this much of it is unused (and
@@ -150,6 +174,7 @@ impl Instance {
         self.names.push_str(name);
         self.nodes.push(Node {
             kind,
+            key: NameKey::of(name),
             name: span,
             value: Span::default(),
             parent,
@@ -236,6 +261,11 @@ impl Instance {
     pub fn value(&self, node: NodeId) -> &str {
         let span = self.node(node).value;
         &self.values[span.start..span.end()]
+    }
+
+    /// True when the node's name is `name`, whose key is `key`.
+    pub(crate) fn has_name(&self, node: NodeId, name: &str, key: NameKey) -> bool {
+        self.node(node).key == key && self.name(node) == name
     }
 
     /// The element or attribute name; empty for a document node.
