@@ -329,6 +329,35 @@ fn json_gives_what_xml_gives() {
 }
 
 #[test]
+fn reused_memory_does_not_leak_between_submissions() {
+    // The validator keeps checked submissions to read the next ones into:
+    // whatever order submissions come in, each gets the same result as alone.
+    let form = household_form();
+    let shared = Validator::new(&form);
+    let documents = [
+        VALID.to_owned(),
+        with("<age>30</age>", "<age>130</age>"),
+        with("<hh_size>", "<colour>red</colour><hh_size>"),
+        with("<consent>yes</consent>", "<consent>no</consent>"),
+        with("<member><m_age>10</m_age><m_name>Kid</m_name><is_adult/></member>", ""),
+        "<data id=\"hh\"><age>1</age></data>".to_owned(),
+    ];
+    let alone: Vec<Validated> = documents.iter().map(|xml| Validator::new(&form).validate_xml(xml).unwrap()).collect();
+    for round in 0..3 {
+        for (index, xml) in documents.iter().enumerate().rev() {
+            let mut validated = shared.validate_xml(xml).unwrap();
+            // `now()` is not recomputed, but keep the comparison independent of the clock anyway.
+            validated.record["stamp"] = alone[index].record["stamp"].clone();
+            assert_eq!(validated, alone[index], "round {round}, document {index}");
+        }
+        // A rejected document in between changes nothing either.
+        assert!(shared.validate_xml("<data id=\"other\"/>").is_err());
+        let json = alone[0].record.clone();
+        assert!(shared.validate_json(&json).unwrap().is_valid());
+    }
+}
+
+#[test]
 fn sensitive_fields_are_listed() {
     let md = "| survey |\n| | type | name | label | sensitive |\n| | begin group | r | R | |\n\
               | | text | phone | Phone | yes |\n| | end group | | | |\n| | integer | n | N | |\n";

@@ -381,10 +381,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
 /// Appends the nodes along `step.axis` from `node` that pass `step.test`, in
 /// the axis's own order (nearest first for the reverse axes).
 fn push_axis_matches(inst: &Instance, node: NodeId, step: &Step, out: &mut Vec<NodeId>) {
-    let key = match &step.test {
-        NodeTest::Name(name) => NameKey::of(name),
-        _ => NameKey::of(""),
-    };
+    let key = if let NodeTest::Name(name) = &step.test { NameKey::of(name) } else { NameKey::of("") };
     let mut push = |n: NodeId| {
         if matches_test(inst, n, step, key) {
             out.push(n);

@@ -472,20 +472,19 @@ fn apply(c: &mut Call) -> Result<Value, EvalError> {
         }
         "regex" => {
             let pattern = c.text(1);
-            let matched = match c.ev.scratch.regexes.get(&*pattern) {
-                Some(re) => re.is_match(&c.text(0)),
-                None => {
-                    let re = regex::Regex::new(&pattern)
-                        .map_err(|e| c.error(format!("pattern `{pattern}` is not a valid regular expression: {e}")))?;
-                    let matched = re.is_match(&c.text(0));
-                    let pattern = pattern.into_owned();
-                    let regexes = &mut c.ev.scratch.regexes;
-                    if regexes.len() >= CACHED_PATTERNS {
-                        regexes.clear();
-                    }
-                    regexes.insert(pattern, re);
-                    matched
+            let matched = if let Some(re) = c.ev.scratch.regexes.get(&*pattern) {
+                re.is_match(&c.text(0))
+            } else {
+                let re = regex::Regex::new(&pattern)
+                    .map_err(|e| c.error(format!("pattern `{pattern}` is not a valid regular expression: {e}")))?;
+                let matched = re.is_match(&c.text(0));
+                let pattern = pattern.into_owned();
+                let regexes = &mut c.ev.scratch.regexes;
+                if regexes.len() >= CACHED_PATTERNS {
+                    regexes.clear();
                 }
+                regexes.insert(pattern, re);
+                matched
             };
             Value::Bool(matched)
         }

@@ -422,6 +422,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn values_share_one_arena() {
+        let mut inst = Instance::new("data");
+        let root = inst.root();
+        let a = inst.add_child(root, "a");
+        let b = inst.add_child(root, "b");
+        inst.set_value(a, "first");
+        inst.set_value(b, "");
+        // Replacing the last value set, then emptying it, leaves `b` readable.
+        inst.set_value(a, "second");
+        inst.set_value(a, "");
+        assert_eq!((inst.value(a), inst.value(b)), ("", ""));
+        inst.set_value(b, "bee");
+        inst.set_value(a, "ay");
+        assert_eq!((inst.value(a), inst.value(b)), ("ay", "bee"));
+        // Many replacements: the arena is rewritten now and then, values stay.
+        for i in 0..20_000 {
+            inst.set_value(if i % 2 == 0 { a } else { b }, format!("value {i} {}", "x".repeat(i % 50)));
+        }
+        assert_eq!(inst.value(a), format!("value 19998 {}", "x".repeat(48)));
+        assert_eq!(inst.value(b), format!("value 19999 {}", "x".repeat(49)));
+        assert!(inst.values.len() < 200_000);
+        assert_eq!(inst.string_value(root), format!("{}{}", inst.value(a), inst.value(b)));
+        assert!(matches!(inst.string_value_ref(a), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn truncating_gives_back_the_earlier_instance() {
+        let mut inst = Instance::new("data");
+        let list = inst.add_secondary("list", "root");
+        let item = inst.add_child(list, "item");
+        inst.set_value(item, "kept");
+        let len = inst.len();
+        let root = inst.root();
+        let a = inst.add_child(root, "a");
+        inst.set_value(a, "gone");
+        inst.add_attribute(item, "id", "7");
+        inst.add_secondary("later", "root");
+        let mut nodes = vec![a, item];
+        inst.sort_document_order(&mut nodes);
+        inst.truncate(len);
+        assert_eq!(inst.len(), len);
+        assert!(inst.children(root).is_empty());
+        assert!(inst.attributes(item).is_empty());
+        assert_eq!(inst.value(item), "kept");
+        assert_eq!(inst.secondary("later"), None);
+        assert_eq!(inst.secondary("list"), Some(list));
+        let b = inst.add_child(root, "b");
+        inst.set_value(b, "new");
+        assert_eq!(inst.find(root, &["b"]), vec![b]);
+        assert_eq!(inst.string_value(inst.primary_document()), "new");
+        let mut nodes = vec![item, b];
+        inst.sort_document_order(&mut nodes);
+        assert_eq!(nodes, vec![b, item]);
+    }
+
+    #[test]
     fn builds_a_tree_and_keeps_document_order() {
         let mut inst = Instance::new("data");
         let root = inst.root();
