@@ -9,6 +9,7 @@
 //! Every write goes through one transaction that also appends to the hash-chained audit log.
 
 mod audit;
+pub mod collection;
 mod engine;
 pub mod error;
 mod locations;
