@@ -14,6 +14,14 @@ pub enum Permission {
     EditCountries,
     ManageUsers,
     ViewAudit,
+    /// Upload, publish, open and close forms; attach them to countries, sites and rounds.
+    ManageForms,
+    /// Send submissions (OpenRosa, web forms).
+    Submit,
+    /// Read submissions (sensitive answers only with [`Permission::ReviewSubmissions`]).
+    ViewSubmissions,
+    /// Edit, approve, reject, flag, delete and restore submissions; import them in bulk.
+    ReviewSubmissions,
 }
 
 impl Permission {
@@ -26,6 +34,10 @@ impl Permission {
         Permission::EditCountries,
         Permission::ManageUsers,
         Permission::ViewAudit,
+        Permission::ManageForms,
+        Permission::Submit,
+        Permission::ViewSubmissions,
+        Permission::ReviewSubmissions,
     ];
 
     /// Whether the permission is tied to one country (and so checked against the user's scope).
@@ -36,6 +48,10 @@ impl Permission {
                 | Permission::EditLocations
                 | Permission::EditRounds
                 | Permission::ImportBoundaries
+                | Permission::ManageForms
+                | Permission::Submit
+                | Permission::ViewSubmissions
+                | Permission::ReviewSubmissions
         )
     }
 }
@@ -49,6 +65,9 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
             matches!(role, Role::Admin | Role::ImOfficer)
         }
         P::EditCountries | P::ManageUsers | P::ViewAudit => role == Role::Admin,
+        P::ManageForms | P::ReviewSubmissions => matches!(role, Role::Admin | Role::ImOfficer),
+        P::Submit => matches!(role, Role::Admin | Role::ImOfficer | Role::Enumerator),
+        P::ViewSubmissions => matches!(role, Role::Admin | Role::ImOfficer | Role::Viewer),
     }
 }
 
@@ -128,6 +147,22 @@ mod tests {
         assert!(!may_manage_user(&admin, true, &[]));
         assert!(may_manage_user(&user(Role::Admin, &[]), true, &[]));
         assert!(!may_manage_user(&user(Role::ImOfficer, &[]), false, &["COL".into()]));
+    }
+
+    #[test]
+    fn enumerators_submit_and_only_im_officers_review() {
+        for role in Role::ALL {
+            let u = user(*role, &["COL"]);
+            let submits = matches!(role, Role::Admin | Role::ImOfficer | Role::Enumerator);
+            assert_eq!(allows(&u, Permission::Submit, Some("COL")), submits, "{role}");
+            assert!(!allows(&u, Permission::Submit, Some("PER")), "{role} must not submit in PER");
+            let reviews = matches!(role, Role::Admin | Role::ImOfficer);
+            assert_eq!(allows(&u, Permission::ReviewSubmissions, Some("COL")), reviews, "{role}");
+            assert_eq!(allows(&u, Permission::ManageForms, Some("COL")), reviews, "{role}");
+            // Protection staff and partners do not read collection data through this door.
+            let views = matches!(role, Role::Admin | Role::ImOfficer | Role::Viewer);
+            assert_eq!(allows(&u, Permission::ViewSubmissions, Some("COL")), views, "{role}");
+        }
     }
 
     #[test]

@@ -50,6 +50,10 @@ impl Caller {
             Permission::EditCountries => "edit countries (a regional administrator does this)",
             Permission::ManageUsers => "manage these users",
             Permission::ViewAudit => "read the audit log (a regional administrator does this)",
+            Permission::ManageForms => "manage forms",
+            Permission::Submit => "submit data",
+            Permission::ViewSubmissions => "read submissions",
+            Permission::ReviewSubmissions => "review submissions",
         };
         Err(ApiError::Forbidden(match country {
             Some(c) if permissions::role_grants(self.user.role, permission) => {

@@ -26,6 +26,13 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     BadRequest(String),
+    /// A submission whose answers break the form's rules: 400, each field named.
+    #[error("{}", summary(.0))]
+    InvalidSubmission(Vec<FieldError>),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -43,7 +50,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidSubmission(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -56,8 +65,10 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
-            ApiError::Invalid(_) => "invalid",
+            ApiError::Invalid(_) | ApiError::InvalidSubmission(_) => "invalid",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -68,7 +79,7 @@ impl ApiError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            ApiError::Invalid(errors) => errors.first().map(|e| e.field.as_str()),
+            ApiError::Invalid(errors) | ApiError::InvalidSubmission(errors) => errors.first().map(|e| e.field.as_str()),
             ApiError::Conflict { field, .. } => field.as_deref(),
             _ => None,
         }
@@ -76,7 +87,7 @@ impl ApiError {
 
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            ApiError::Invalid(errors) => errors,
+            ApiError::Invalid(errors) | ApiError::InvalidSubmission(errors) => errors,
             _ => &[],
         }
     }

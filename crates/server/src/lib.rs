@@ -4,9 +4,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod collect;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod openrosa;
 pub mod ops;
 pub mod pages;
 pub mod settings;
@@ -32,6 +34,8 @@ pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
+    /// The forms in use and the submission writer.
+    pub collect: Arc<collect::Collection>,
 }
 
 /// The settings the running server needs.
@@ -39,17 +43,32 @@ pub struct AppState {
 pub struct ServerConfig {
     pub session_hours: i64,
     pub secure_cookies: bool,
+    /// The largest OpenRosa submission (XML and attachments together) taken in one request;
+    /// clients split bigger ones (`X-OpenRosa-Accept-Content-Length`).
+    pub max_submission_bytes: usize,
+    /// The largest single attachment.
+    pub max_attachment_bytes: usize,
+    /// Accept HTTP Basic sign-in on OpenRosa over plain HTTP (local use only).
+    pub openrosa_allow_basic: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { session_hours: 12, secure_cookies: false }
+        Self {
+            session_hours: 12,
+            secure_cookies: false,
+            max_submission_bytes: 10 * 1024 * 1024,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            openrosa_allow_basic: false,
+        }
     }
 }
 
 impl AppState {
+    /// Builds the state and starts the submission writer (call it inside the runtime).
     pub fn new(store: Store, config: ServerConfig) -> Self {
-        Self { store, config: Arc::new(config) }
+        let collect = Arc::new(collect::Collection::new(store.clone()));
+        Self { store, config: Arc::new(config), collect }
     }
 }
 
@@ -57,6 +76,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let errors = axum::middleware::from_fn_with_state(state.clone(), pages::render_page_errors);
     Router::new()
+        .merge(openrosa::router(&state))
         .merge(api::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))

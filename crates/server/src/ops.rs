@@ -69,6 +69,8 @@ pub async fn authenticate(store: &Store, username: &str, password: &str) -> ApiR
     }
     if verify_password(password, &credentials.password_hash).await && user.active {
         store.login_succeeded(user.id).await?;
+        // Keep the Digest secret in step with the password (OpenRosa clients use Digest).
+        store.set_digest_ha1(user.id, &crate::openrosa::digest_ha1(&user.username, password)).await?;
         return Ok(user);
     }
     if let Some(until) = store.login_failed(user.id, MAX_LOGIN_FAILURES, Duration::minutes(LOCKOUT_MINUTES)).await? {
@@ -377,7 +379,11 @@ pub async fn save_user(
         Some(p) => Some(hash_password(p).await?),
         None => None,
     };
-    Ok(store.save_user(&caller.actor(), id, &input, hash.as_deref()).await?)
+    let saved = store.save_user(&caller.actor(), id, &input, hash.as_deref()).await?;
+    if let Some(p) = password {
+        store.set_digest_ha1(saved.id, &crate::openrosa::digest_ha1(&saved.username, p)).await?;
+    }
+    Ok(saved)
 }
 
 /// Sets a password. One's own needs the current password (a stolen session or token must
@@ -400,7 +406,9 @@ pub async fn set_password(
     }
     check_password_strength(password).map_err(|m| ApiError::invalid("password", m))?;
     let hash = hash_password(password).await?;
-    Ok(store.set_password(&caller.actor(), id, &hash).await?)
+    store.set_password(&caller.actor(), id, &hash).await?;
+    let user = store.user(id).await?;
+    Ok(store.set_digest_ha1(id, &crate::openrosa::digest_ha1(&user.username, password)).await?)
 }
 
 // ---- API tokens ----

@@ -738,7 +738,7 @@ impl Store {
                             .await?;
                     }
                     if added > 0 || (!complete && s.complete) {
-                        stored.push(json!({ "id": id, "instance": s.instance_id, "part": true }));
+                        stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter, "part": true }));
                         outcomes.push(Ingested::Created { id });
                     } else {
                         outcomes.push(Ingested::Duplicate { id });
@@ -787,7 +787,7 @@ impl Store {
                             .await?;
                         insert_attachment!(tx, id, a);
                     }
-                    stored.push(json!({ "id": id, "instance": s.instance_id, "edits": old }));
+                    stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter, "edits": old }));
                     outcomes.push(Ingested::Created { id });
                     continue;
                 }
@@ -820,7 +820,7 @@ impl Store {
                 for a in &s.attachments {
                     insert_attachment!(tx, id, a);
                 }
-                stored.push(json!({ "id": id, "instance": s.instance_id }));
+                stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter }));
                 outcomes.push(Ingested::Created { id });
             }
             if !stored.is_empty() {

@@ -311,7 +311,7 @@ impl Store {
                     .bind(input.all_countries).bind(input.active).bind(now).bind(id)
                     .execute(&mut *tx).await?;
                 if let Some(hash) = password_hash {
-                    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    sqlx::query("UPDATE users SET password_hash = $1, digest_ha1 = NULL WHERE id = $2")
                         .bind(hash)
                         .bind(id)
                         .execute(&mut *tx)
@@ -361,7 +361,7 @@ impl Store {
         let user = self.user(id).await?;
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE users SET password_hash = $1, digest_ha1 = NULL, updated_at = $2 WHERE id = $3")
                 .bind(password_hash)
                 .bind(Utc::now())
                 .bind(id)
