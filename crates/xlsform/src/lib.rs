@@ -17,5 +17,6 @@ pub use parse::{parse_workbook, read_form};
 pub use xform::{to_xform, xform_tree};
 pub mod identity;
 pub mod validate;
+pub mod webform;
 pub use identity::{FieldKey, VersionDiff, field_keys, match_versions};
 pub use validate::{FieldError, Rejected, Validated, Validator};
