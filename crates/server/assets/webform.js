@@ -1372,5 +1372,854 @@
   global.RumboFormsPending = [];
 
   if (typeof module !== 'undefined' && module.exports) module.exports = RumboForms;
-  /*@UI@*/
+  /* ------------------------------------------------------------------ */
+  /* The page: rendering, answers, submission                            */
+  /* ------------------------------------------------------------------ */
+
+  if (typeof document === 'undefined') return;
+
+  var STRINGS = {
+    en: {
+      language: 'Language', submit: 'Save and send', add: 'Add', remove: 'Remove', remove_confirm: 'Remove this entry and its answers?',
+      required: 'An answer is required.', constraint: 'This answer is not allowed.', not_a_choice: 'Choose one of the options offered.',
+      integer: 'Enter a whole number.', decimal: 'Enter a number.', date: 'Enter a date.', time: 'Enter a time.', datetime: 'Enter a date and time.',
+      geopoint: 'Enter a latitude and a longitude.', locate: 'Use my location', locating: 'Finding your location…',
+      no_location: 'The location is not available: ', latitude: 'Latitude', longitude: 'Longitude', accuracy: 'Accuracy (m)',
+      choose: '— choose —', unsupported: 'This question cannot be answered in the web form (use ODK Collect or KoboCollect).',
+      acknowledge: 'OK', not_set: 'not set', fix: '{n} answers need attention.', saved: 'Saved. It will be sent as soon as possible.',
+      pending: '{n} waiting to be sent', syncing: 'Sending…', all_sent: 'Everything has been sent.', retry: 'Retry now',
+      failed: 'Refused by the server', discard: 'Discard', discard_confirm: 'Discard this submission for good?',
+      last_error: 'Last attempt: ', offline: 'offline', loading: 'Loading the form…', load_failed: 'The form could not be loaded: ',
+      no_storage: 'This browser cannot keep submissions offline; they are sent right away.', entry: 'Entry {n}'
+    },
+    es: {
+      language: 'Idioma', submit: 'Guardar y enviar', add: 'Agregar', remove: 'Quitar', remove_confirm: '¿Quitar esta entrada y sus respuestas?',
+      required: 'Esta respuesta es obligatoria.', constraint: 'Esta respuesta no es válida.', not_a_choice: 'Elija una de las opciones ofrecidas.',
+      integer: 'Escriba un número entero.', decimal: 'Escriba un número.', date: 'Escriba una fecha.', time: 'Escriba una hora.', datetime: 'Escriba una fecha y hora.',
+      geopoint: 'Escriba una latitud y una longitud.', locate: 'Usar mi ubicación', locating: 'Buscando su ubicación…',
+      no_location: 'La ubicación no está disponible: ', latitude: 'Latitud', longitude: 'Longitud', accuracy: 'Precisión (m)',
+      choose: '— elija —', unsupported: 'Esta pregunta no se puede responder en el formulario web (use ODK Collect o KoboCollect).',
+      acknowledge: 'De acuerdo', not_set: 'sin valor', fix: '{n} respuestas necesitan atención.', saved: 'Guardado. Se enviará en cuanto sea posible.',
+      pending: '{n} por enviar', syncing: 'Enviando…', all_sent: 'Todo ha sido enviado.', retry: 'Reintentar ahora',
+      failed: 'Rechazado por el servidor', discard: 'Descartar', discard_confirm: '¿Descartar este envío definitivamente?',
+      last_error: 'Último intento: ', offline: 'sin conexión', loading: 'Cargando el formulario…', load_failed: 'No se pudo cargar el formulario: ',
+      no_storage: 'Este navegador no puede guardar envíos sin conexión; se envían de inmediato.', entry: 'Entrada {n}'
+    },
+    pt: {
+      language: 'Idioma', submit: 'Salvar e enviar', add: 'Adicionar', remove: 'Remover', remove_confirm: 'Remover esta entrada e suas respostas?',
+      required: 'Esta resposta é obrigatória.', constraint: 'Esta resposta não é válida.', not_a_choice: 'Escolha uma das opções oferecidas.',
+      integer: 'Digite um número inteiro.', decimal: 'Digite um número.', date: 'Digite uma data.', time: 'Digite uma hora.', datetime: 'Digite uma data e hora.',
+      geopoint: 'Digite uma latitude e uma longitude.', locate: 'Usar minha localização', locating: 'Buscando sua localização…',
+      no_location: 'A localização não está disponível: ', latitude: 'Latitude', longitude: 'Longitude', accuracy: 'Precisão (m)',
+      choose: '— escolha —', unsupported: 'Esta pergunta não pode ser respondida no formulário web (use ODK Collect ou KoboCollect).',
+      acknowledge: 'OK', not_set: 'sem valor', fix: '{n} respostas precisam de atenção.', saved: 'Salvo. Será enviado assim que possível.',
+      pending: '{n} aguardando envio', syncing: 'Enviando…', all_sent: 'Tudo foi enviado.', retry: 'Tentar agora',
+      failed: 'Recusado pelo servidor', discard: 'Descartar', discard_confirm: 'Descartar este envio definitivamente?',
+      last_error: 'Última tentativa: ', offline: 'sem conexão', loading: 'Carregando o formulário…', load_failed: 'Não foi possível carregar o formulário: ',
+      no_storage: 'Este navegador não pode guardar envios sem conexão; eles são enviados imediatamente.', entry: 'Entrada {n}'
+    }
+  };
+
+  function uiStrings(code) {
+    var lang = String(code || document.documentElement.lang || 'en').toLowerCase().slice(0, 2);
+    var table = STRINGS[lang] || STRINGS.en;
+    return function (key, n) {
+      var s = table[key] || STRINGS.en[key] || key;
+      return n === undefined ? s : s.replace('{n}', String(n));
+    };
+  }
+
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  var uid = 0;
+  function nextId(prefix) { uid += 1; return prefix + uid; }
+
+  function has(appearance, word) {
+    return (' ' + (appearance || '') + ' ').indexOf(' ' + word + ' ') >= 0;
+  }
+
+  var UNSUPPORTED = ['image', 'audio', 'video', 'file', 'osm', 'rank', 'start-geopoint', 'background-audio', 'background-geopoint'];
+  var NO_CONTROL = ['calculate', 'hidden', 'metadata', 'none', 'start-geopoint', 'background-audio', 'background-geopoint'];
+
+  /* The local offset of a moment, as ODK writes it (`+02:00`). */
+  function localOffsetText(date) {
+    return offsetToString(-date.getTimezoneOffset() * 60);
+  }
+
+  /* ----- the outbox: IndexedDB `rumbo-forms`, store `outbox` ----- */
+
+  var outboxDb = null;
+  function openOutbox() {
+    if (outboxDb) return outboxDb;
+    outboxDb = new Promise(function (resolve, reject) {
+      if (!global.indexedDB) { reject(new Error('no IndexedDB')); return; }
+      var request = global.indexedDB.open('rumbo-forms', 1);
+      request.onupgradeneeded = function () {
+        var db = request.result;
+        if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'instance_id' });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+    return outboxDb;
+  }
+
+  function outboxDo(mode, action) {
+    return openOutbox().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction('outbox', mode);
+        var result;
+        var request = action(tx.objectStore('outbox'));
+        if (request) request.onsuccess = function () { result = request.result; };
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+
+  var outbox = {
+    put: function (item) { return outboxDo('readwrite', function (s) { return s.put(item); }); },
+    remove: function (id) { return outboxDo('readwrite', function (s) { return s['delete'](id); }); },
+    all: function () { return outboxDo('readonly', function (s) { return s.getAll(); }); }
+  };
+
+  /* ----- sending: one loop per page, backoff on network trouble ----- */
+
+  function Sync(t, csrfToken) {
+    this.t = t;
+    this.csrf = csrfToken || '';
+    this.busy = false;
+    this.again = false;
+    this.timer = null;
+    this.lastError = '';
+    this.listeners = [];
+    this.items = [];
+    var self = this;
+    global.addEventListener('online', function () { self.run({ now: true }); });
+  }
+
+  Sync.prototype.onChange = function (f) { this.listeners.push(f); };
+  Sync.prototype.changed = function () {
+    var self = this;
+    this.listeners.forEach(function (f) { f(self); });
+  };
+
+  Sync.prototype.refresh = function () {
+    var self = this;
+    return outbox.all().then(function (items) { self.items = items || []; self.changed(); }, function () { self.changed(); });
+  };
+
+  function backoff(attempts) { return Math.min(5 * 60 * 1000, 5000 * Math.pow(2, Math.min(attempts, 10))); }
+
+  Sync.prototype.send = function (item) {
+    var self = this;
+    return fetch(item.submit_url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'X-CSRF-Token': self.csrf || item.csrf || '' },
+      body: JSON.stringify(item.body)
+    }).then(function (response) {
+      if (response.status === 201 || response.status === 202 || response.status === 200) return outbox.remove(item.instance_id);
+      var retry = response.status >= 500 || response.status === 408 || response.status === 429 || response.status < 400;
+      return response.text().then(function (text) {
+        var body = null;
+        try { body = JSON.parse(text); } catch (e) { body = null; }
+        var message = (body && (body.error || body.message)) || (response.status + ' ' + response.statusText);
+        if (retry) return self.postpone(item, message);
+        item.state = 'failed';
+        item.error = message;
+        item.fields = body && Array.isArray(body.fields) ? body.fields : [];
+        return outbox.put(item);
+      });
+    }, function (error) {
+      return self.postpone(item, (global.navigator && global.navigator.onLine === false) ? self.t('offline') : String(error && error.message || error));
+    });
+  };
+
+  Sync.prototype.postpone = function (item, message) {
+    item.attempts = (item.attempts || 0) + 1;
+    item.next_at = Date.now() + backoff(item.attempts);
+    item.error = message;
+    this.lastError = message;
+    return outbox.put(item);
+  };
+
+  /* Sends what is due; `now` ignores backoff, `failed` also retries refused items. */
+  Sync.prototype.run = function (options) {
+    var self = this;
+    options = options || {};
+    if (this.busy) { this.again = true; return Promise.resolve(); }
+    this.busy = true;
+    this.changed();
+    return outbox.all().then(function (items) {
+      var due = (items || []).filter(function (item) {
+        if (item.state === 'failed') return !!options.failed;
+        return options.now || !item.next_at || item.next_at <= Date.now();
+      });
+      return due.reduce(function (chain, item) {
+        if (item.state === 'failed') { item.state = 'pending'; item.error = ''; item.fields = []; }
+        return chain.then(function () { return self.send(item); });
+      }, Promise.resolve());
+    }).then(function () { return self.finish(); }, function (error) {
+      self.lastError = String(error && error.message || error);
+      return self.finish();
+    });
+  };
+
+  Sync.prototype.finish = function () {
+    var self = this;
+    this.busy = false;
+    return this.refresh().then(function () {
+      if (self.again) { self.again = false; return self.run({}); }
+      var next = self.items.filter(function (i) { return i.state !== 'failed'; })
+        .map(function (i) { return i.next_at || Date.now(); });
+      if (self.timer) clearTimeout(self.timer);
+      self.timer = null;
+      if (next.length) {
+        var wait = Math.max(1000, Math.min.apply(null, next) - Date.now());
+        self.timer = setTimeout(function () { self.run({}); }, wait);
+      }
+      if (!self.items.some(function (i) { return i.state !== 'failed'; })) self.lastError = '';
+    });
+  };
+
+  Sync.prototype.discard = function (id) {
+    var self = this;
+    return outbox.remove(id).then(function () { return self.refresh(); });
+  };
+
+  var syncs = {};
+  function syncFor(t, csrf) {
+    var key = csrf || '';
+    if (!syncs[key]) syncs[key] = new Sync(t, csrf);
+    return syncs[key];
+  }
+
+  /* ----- the status bar ----- */
+
+  function renderStatus(bar, sync, t) {
+    clear(bar);
+    var pending = sync.items.filter(function (i) { return i.state !== 'failed'; });
+    var failed = sync.items.filter(function (i) { return i.state === 'failed'; });
+    var line = el('div', 'rf-status-line');
+    var text = sync.busy ? t('syncing') : pending.length ? t('pending', pending.length) : failed.length ? '' : t('all_sent');
+    if (text) line.appendChild(el('span', 'rf-status-text', text));
+    if (sync.lastError && pending.length) line.appendChild(el('span', 'rf-status-error', t('last_error') + sync.lastError));
+    if (pending.length || failed.length) {
+      var retry = el('button', 'rf-retry', t('retry'));
+      retry.type = 'button';
+      retry.disabled = sync.busy;
+      retry.addEventListener('click', function () { sync.run({ now: true, failed: true }); });
+      line.appendChild(retry);
+    }
+    bar.appendChild(line);
+    if (failed.length) {
+      var list = el('ul', 'rf-failed');
+      failed.forEach(function (item) {
+        var li = el('li', 'rf-failed-item');
+        li.appendChild(el('strong', null, t('failed') + ': '));
+        li.appendChild(el('span', null, item.error || ''));
+        if (item.fields && item.fields.length) {
+          var fl = el('ul', 'rf-failed-fields');
+          item.fields.forEach(function (f) { fl.appendChild(el('li', null, (f.field || f.path || '') + ': ' + (f.message || ''))); });
+          li.appendChild(fl);
+        }
+        li.appendChild(el('small', 'rf-failed-id', item.instance_id));
+        var discard = el('button', 'rf-discard', t('discard'));
+        discard.type = 'button';
+        discard.addEventListener('click', function () {
+          if (global.confirm(t('discard_confirm'))) sync.discard(item.instance_id);
+        });
+        li.appendChild(discard);
+        list.appendChild(li);
+      });
+      bar.appendChild(list);
+    }
+    bar.hidden = !text && !failed.length && !pending.length;
+  }
+
+  /* ----- the form ----- */
+
+  function WebForm(container, definition, functions, options) {
+    this.container = container;
+    this.def = definition;
+    this.fns = functions;
+    this.options = options || {};
+    this.t = uiStrings(this.options.uiLanguage);
+    var languages = definition.languages || [];
+    var wanted = this.options.language;
+    this.language = wanted && languages.indexOf(wanted) >= 0 ? wanted : (definition.default_language || languages[0] || null);
+    this.sync = syncFor(this.t, this.options.csrfToken);
+    this.views = [];
+    this.showAll = false;
+    this.pendingFrame = false;
+    this.reset();
+    var self = this;
+    this.sync.onChange(function () { if (self.statusBar) renderStatus(self.statusBar, self.sync, self.t); });
+    this.sync.refresh().then(function () { self.sync.run({ now: true }); });
+  }
+
+  WebForm.prototype.reset = function () {
+    this.state = new FormState(this.def, this.fns, { language: this.language });
+    this.state.dynamicDefaults(this.state.inst.root);
+    this.state.recompute();
+    this.showAll = false;
+    this.render();
+  };
+
+  WebForm.prototype.render = function () {
+    var focused = document.activeElement && document.activeElement.getAttribute('data-rf-key');
+    clear(this.container);
+    this.views = [];
+    this.container.classList.add('rf');
+    var t = this.t, self = this;
+    this.statusBar = el('div', 'rf-status');
+    this.statusBar.setAttribute('role', 'status');
+    this.statusBar.setAttribute('aria-live', 'polite');
+    this.container.appendChild(this.statusBar);
+    renderStatus(this.statusBar, this.sync, t);
+    var head = el('header', 'rf-head');
+    head.appendChild(el('h1', 'rf-title', this.def.title || this.def.id));
+    var languages = this.def.languages || [];
+    if (languages.length > 1) {
+      var label = el('label', 'rf-language');
+      label.appendChild(el('span', null, t('language') + ' '));
+      var select = el('select');
+      languages.forEach(function (l) {
+        var o = el('option', null, l === 'default' ? '—' : l);
+        o.value = l;
+        if (l === self.language) o.selected = true;
+        select.appendChild(o);
+      });
+      select.addEventListener('change', function () {
+        self.language = select.value;
+        self.state.env.choiceLabels = choiceLabels(self.def, self.language);
+        self.render();
+      });
+      label.appendChild(select);
+      head.appendChild(label);
+    }
+    this.container.appendChild(head);
+    this.message = el('div', 'rf-message');
+    this.message.hidden = true;
+    this.message.setAttribute('role', 'alert');
+    this.container.appendChild(this.message);
+    var form = el('form', 'rf-form');
+    form.noValidate = true;
+    form.addEventListener('submit', function (event) { event.preventDefault(); self.submit(); });
+    this.renderChildren(form, this.state.inst.root, this.def.fields);
+    var submit = el('button', 'rf-submit', t('submit'));
+    submit.type = 'submit';
+    form.appendChild(submit);
+    this.container.appendChild(form);
+    this.refresh();
+    if (focused) {
+      var again = this.container.querySelector('[data-rf-key="' + focused.replace(/"/g, '') + '"]');
+      if (again) again.focus();
+    }
+  };
+
+  WebForm.prototype.text = function (translated, node) {
+    var text = textIn(translated, this.language);
+    if (!text || text.indexOf('${') < 0) return text;
+    var env = this.state.env, names = this.def.names || {};
+    return text.replace(/\$\{([^}]+)\}/g, function (all, name) {
+      var entry = names[trim(name)];
+      if (!entry || !entry.path) return all;
+      var found = env.resolve(entry.path, node);
+      return found.length ? stringValue(found[0]) : '';
+    });
+  };
+
+  WebForm.prototype.renderChildren = function (parentEl, parentNode, fields) {
+    var self = this;
+    fields.forEach(function (f) {
+      if (f.kind === 'repeat') { self.renderRepeat(parentEl, parentNode, f); return; }
+      var node = parentNode.children.filter(function (n) { return n.place === f; })[0];
+      if (!node) return;
+      if (f.kind === 'group') self.renderGroup(parentEl, node);
+      else self.renderQuestion(parentEl, node);
+    });
+  };
+
+  WebForm.prototype.renderGroup = function (parentEl, node) {
+    var f = node.place, self = this;
+    var box = el('fieldset', 'rf-group' + (has(f.appearance, 'field-list') ? ' rf-field-list' : ''));
+    var legend = null;
+    if (f.label) { legend = el('legend', 'rf-group-label'); box.appendChild(legend); }
+    this.renderChildren(box, node, f.children || []);
+    parentEl.appendChild(box);
+    this.views.push({ node: node, el: box, refresh: function () { if (legend) legend.textContent = self.text(f.label, node); } });
+  };
+
+  WebForm.prototype.renderRepeat = function (parentEl, parentNode, f) {
+    var self = this, t = this.t;
+    var section = el('section', 'rf-repeat');
+    var heading = el('h2', 'rf-repeat-label');
+    section.appendChild(heading);
+    var entries = parentNode.children.filter(function (n) { return n.place === f; });
+    entries.forEach(function (node, i) {
+      var box = el('fieldset', 'rf-repeat-entry');
+      var legend = el('legend', 'rf-group-label');
+      box.appendChild(legend);
+      self.renderChildren(box, node, f.children || []);
+      if (f.repeat_count === undefined) {
+        var remove = el('button', 'rf-remove', t('remove'));
+        remove.type = 'button';
+        remove.addEventListener('click', function () {
+          if (!global.confirm(t('remove_confirm'))) return;
+          self.state.removeRepeat(node);
+          self.changed(true);
+        });
+        box.appendChild(remove);
+      }
+      section.appendChild(box);
+      self.views.push({ node: node, el: box, refresh: function () {
+        var label = self.text(f.label, node);
+        legend.textContent = (label ? label + ' — ' : '') + t('entry', i + 1);
+      } });
+    });
+    if (f.repeat_count === undefined) {
+      var add = el('button', 'rf-add', t('add'));
+      add.type = 'button';
+      add.addEventListener('click', function () {
+        self.state.addRepeat(parentNode, f);
+        self.changed(true);
+      });
+      section.appendChild(add);
+    }
+    parentEl.appendChild(section);
+    // The section is hidden with its parent; the entries each by their own relevance.
+    this.views.push({ node: parentNode, el: section, refresh: function () { heading.textContent = self.text(f.label, parentNode); } });
+  };
+
+  WebForm.prototype.renderQuestion = function (parentEl, node) {
+    var f = node.place, t = this.t, self = this;
+    if (NO_CONTROL.indexOf(f.type) >= 0) return;
+    var key = nextId('rf-');
+    var box = el('div', 'rf-field rf-type-' + f.type);
+    var label = el('label', 'rf-label');
+    label.htmlFor = key;
+    var labelText = el('span', 'rf-label-text');
+    var star = el('span', 'rf-required', ' *');
+    star.setAttribute('aria-hidden', 'true');
+    label.appendChild(labelText);
+    label.appendChild(star);
+    box.appendChild(label);
+    var hint = el('div', 'rf-hint');
+    box.appendChild(hint);
+    var control = this.control(node, key);
+    if (control) box.appendChild(control.el);
+    var error = el('div', 'rf-error');
+    error.id = key + '-error';
+    error.setAttribute('aria-live', 'polite');
+    box.appendChild(error);
+    parentEl.appendChild(box);
+    this.views.push({ node: node, el: box, question: true, refresh: function () {
+      labelText.textContent = self.text(f.label, node) || (f.type === 'note' ? '' : f.name);
+      var h = self.text(f.hint, node);
+      hint.textContent = h;
+      hint.hidden = !h;
+      star.hidden = !self.state.isRequired(node);
+      var readonly = self.state.isReadonly(node) || f.type === 'note';
+      if (control) control.update(readonly);
+      var problem = (node.touched || self.showAll) ? self.state.problem(node, self) : null;
+      error.textContent = problem || '';
+      error.hidden = !problem;
+      box.classList.toggle('rf-invalid', !!problem);
+    } });
+  };
+
+  /* Sets an answer from a widget. */
+  WebForm.prototype.answer = function (node, value) {
+    if (node.value === value) return;
+    node.value = value;
+    node.touched = true;
+    var f = node.place;
+    if (f) this.state.triggered(f.name);
+    this.changed(false);
+  };
+
+  /* After any change: recompute, then redraw (everything when entries came or went). */
+  WebForm.prototype.changed = function (structural) {
+    var before = countNodes(this.state.inst.root);
+    this.state.recompute();
+    if (structural || countNodes(this.state.inst.root) !== before) this.render();
+    else this.refresh();
+  };
+
+  function countNodes(root) {
+    var n = 0;
+    walkNodes(root, function () { n += 1; });
+    return n;
+  }
+
+  WebForm.prototype.refresh = function () {
+    this.views.forEach(function (view) {
+      var hidden = view.node.relevant === false || !view.node.parent;
+      view.el.hidden = hidden;
+      if (!hidden) view.refresh();
+    });
+  };
+
+  WebForm.prototype.inputControl = function (node, key, type, attributes) {
+    var self = this;
+    var multiline = node.place.type === 'text' && has(node.place.appearance, 'multiline');
+    var input = el(multiline ? 'textarea' : 'input', 'rf-input');
+    if (!multiline) input.type = type;
+    input.id = key;
+    input.setAttribute('data-rf-key', key);
+    Object.keys(attributes || {}).forEach(function (k) {
+      if (typeof attributes[k] === 'string') input.setAttribute(k, attributes[k]);
+    });
+    var toWidget = attributes && attributes.toWidget, fromWidget = attributes && attributes.fromWidget;
+    input.addEventListener('input', function () { self.answer(node, fromWidget ? fromWidget(input.value) : input.value); });
+    input.addEventListener('blur', function () { node.touched = true; self.refresh(); });
+    return {
+      el: input,
+      update: function (readonly) {
+        var shown = toWidget ? toWidget(node.value) : node.value;
+        if (document.activeElement !== input && input.value !== shown) input.value = shown;
+        input.readOnly = readonly;
+      }
+    };
+  };
+
+  WebForm.prototype.control = function (node, key) {
+    var f = node.place, t = this.t, self = this;
+    var p = f.parameters || {};
+    switch (f.type) {
+      case 'text': case 'barcode': case 'select_one_external': case 'geotrace': case 'geoshape':
+        return this.inputControl(node, key, 'text', {});
+      case 'integer': return this.inputControl(node, key, 'number', { step: '1', inputmode: 'numeric' });
+      case 'decimal': return this.inputControl(node, key, 'number', { step: 'any', inputmode: 'decimal' });
+      case 'date': return this.inputControl(node, key, 'date', {});
+      case 'time': return this.inputControl(node, key, 'time', {
+        step: '1',
+        toWidget: function (v) { return v.slice(0, 8); },
+        fromWidget: function (v) {
+          if (!v) return '';
+          var full = v.length === 5 ? v + ':00' : v.slice(0, 8);
+          return full + '.000' + localOffsetText(new Date());
+        }
+      });
+      case 'dateTime': return this.inputControl(node, key, 'datetime-local', {
+        toWidget: function (v) {
+          var dt = parseTemporal(v);
+          if (!(dt instanceof XDateTime)) return '';
+          var d = new Date(dt.ms);
+          return pad(d.getFullYear(), 4) + '-' + pad(d.getMonth() + 1, 2) + '-' + pad(d.getDate(), 2) + 'T' + pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2);
+        },
+        fromWidget: function (v) {
+          var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(v);
+          if (!m) return '';
+          var d = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+          return m[1] + '-' + m[2] + '-' + m[3] + 'T' + m[4] + ':' + m[5] + ':00.000' + localOffsetText(d);
+        }
+      });
+      case 'select_one': case 'select_multiple': return this.selectControl(node, key);
+      case 'geopoint': return this.geopointControl(node, key);
+      case 'acknowledge': case 'trigger': {
+        var wrap = el('label', 'rf-choice');
+        var box = el('input');
+        box.type = 'checkbox';
+        box.id = key;
+        box.setAttribute('data-rf-key', key);
+        box.addEventListener('change', function () { self.answer(node, box.checked ? 'OK' : ''); });
+        wrap.appendChild(box);
+        wrap.appendChild(el('span', null, t('acknowledge')));
+        return { el: wrap, update: function (readonly) { box.checked = node.value !== ''; box.disabled = readonly; } };
+      }
+      case 'range': {
+        var wrapR = el('div', 'rf-range');
+        var range = el('input');
+        range.type = 'range';
+        range.id = key;
+        range.setAttribute('data-rf-key', key);
+        range.min = p.start !== undefined ? p.start : '1';
+        range.max = p.end !== undefined ? p.end : '10';
+        range.step = p.step !== undefined ? p.step : '1';
+        var out = el('output', 'rf-range-value');
+        range.addEventListener('input', function () { self.answer(node, range.value); });
+        wrapR.appendChild(range);
+        wrapR.appendChild(out);
+        return { el: wrapR, update: function (readonly) {
+          if (node.value !== '' && range.value !== node.value) range.value = node.value;
+          out.textContent = node.value === '' ? t('not_set') : node.value;
+          range.disabled = readonly;
+        } };
+      }
+      case 'note': return null;
+      default:
+        if (UNSUPPORTED.indexOf(f.type) >= 0) {
+          // Photos, recordings and files need the device apps: the web form does not upload attachments.
+          var note = el('p', 'rf-unsupported', t('unsupported'));
+          return { el: note, update: function () {} };
+        }
+        return this.inputControl(node, key, 'text', {});
+    }
+  };
+
+  WebForm.prototype.selectControl = function (node, key) {
+    var f = node.place, self = this, t = this.t;
+    var multiple = f.type === 'select_multiple';
+    var minimal = !multiple && (has(f.appearance, 'minimal') || has(f.appearance, 'autocomplete'));
+    var wrap = el(minimal ? 'div' : 'div', 'rf-choices' + (has(f.appearance, 'horizontal') || has(f.appearance, 'columns') ? ' rf-horizontal' : ''));
+    var shownKey = null, inputs = [], select = null;
+    var group = nextId('rf-g');
+    function draw(choices) {
+      clear(wrap);
+      inputs = [];
+      if (minimal) {
+        select = el('select', 'rf-input');
+        select.id = key;
+        select.setAttribute('data-rf-key', key);
+        var empty = el('option', null, t('choose'));
+        empty.value = '';
+        select.appendChild(empty);
+        choices.forEach(function (c) {
+          var o = el('option', null, textIn(c.label, self.language) || c.name);
+          o.value = c.name;
+          select.appendChild(o);
+        });
+        select.addEventListener('change', function () { self.answer(node, select.value); });
+        wrap.appendChild(select);
+        return;
+      }
+      choices.forEach(function (c, i) {
+        var label = el('label', 'rf-choice');
+        var input = el('input');
+        input.type = multiple ? 'checkbox' : 'radio';
+        input.name = group;
+        input.value = c.name;
+        if (i === 0) { input.id = key; }
+        input.setAttribute('data-rf-key', key + '-' + i);
+        input.addEventListener('change', function () {
+          if (multiple) {
+            self.answer(node, inputs.filter(function (x) { return x.checked; }).map(function (x) { return x.value; }).join(' '));
+          } else if (input.checked) self.answer(node, input.value);
+        });
+        inputs.push(input);
+        label.appendChild(input);
+        label.appendChild(el('span', null, textIn(c.label, self.language) || c.name));
+        wrap.appendChild(label);
+      });
+      if (!multiple && choices.length) {
+        // A radio answer can be taken back.
+        var none = el('button', 'rf-clear', '×');
+        none.type = 'button';
+        none.setAttribute('aria-label', t('choose'));
+        none.addEventListener('click', function () { self.answer(node, ''); });
+        wrap.appendChild(none);
+      }
+    }
+    return {
+      el: wrap,
+      update: function (readonly) {
+        var choices = self.state.choicesFor(node);
+        var names = choices.map(function (c) { return c.name; });
+        var k = names.join('\u0000') + '\u0001' + self.language;
+        if (k !== shownKey) { draw(choices); shownKey = k; }
+        // Answers no longer offered (a choice_filter changed) are dropped.
+        var chosen = multiple ? words(node.value) : (node.value === '' ? [] : [trim(node.value)]);
+        var kept = chosen.filter(function (c) { return names.indexOf(c) >= 0 || (f.or_other && c === 'other'); });
+        if (kept.length !== chosen.length && f.choice_filter !== undefined) {
+          node.value = kept.join(' ');
+          setTimeout(function () { self.changed(false); }, 0);
+        }
+        if (select) { select.value = kept[0] || ''; select.disabled = readonly; }
+        inputs.forEach(function (input) { input.checked = kept.indexOf(input.value) >= 0; input.disabled = readonly; });
+      }
+    };
+  };
+
+  WebForm.prototype.geopointControl = function (node, key) {
+    var self = this, t = this.t;
+    var wrap = el('div', 'rf-geopoint');
+    var button = el('button', 'rf-locate', t('locate'));
+    button.type = 'button';
+    var status = el('span', 'rf-locate-status');
+    var lat = el('input', 'rf-input');
+    var lon = el('input', 'rf-input');
+    [lat, lon].forEach(function (input, i) {
+      input.type = 'number';
+      input.step = 'any';
+      input.setAttribute('inputmode', 'decimal');
+      input.setAttribute('aria-label', i === 0 ? t('latitude') : t('longitude'));
+      input.placeholder = i === 0 ? t('latitude') : t('longitude');
+      input.setAttribute('data-rf-key', key + (i === 0 ? '' : '-lon'));
+    });
+    lat.id = key;
+    var accuracy = el('span', 'rf-accuracy');
+    function fromInputs() {
+      if (lat.value === '' && lon.value === '') return '';
+      var parts = words(node.value);
+      return lat.value + ' ' + lon.value + ' ' + (parts[2] || '0') + ' ' + (parts[3] || '0');
+    }
+    [lat, lon].forEach(function (input) {
+      input.addEventListener('input', function () { self.answer(node, fromInputs()); });
+    });
+    button.addEventListener('click', function () {
+      if (!global.navigator || !global.navigator.geolocation) { status.textContent = t('no_location') + '—'; return; }
+      status.textContent = t('locating');
+      global.navigator.geolocation.getCurrentPosition(function (position) {
+        var c = position.coords;
+        status.textContent = '';
+        self.answer(node, c.latitude + ' ' + c.longitude + ' ' + (c.altitude || 0) + ' ' + (c.accuracy || 0));
+      }, function (error) {
+        status.textContent = t('no_location') + (error && error.message || '');
+      }, { enableHighAccuracy: true, timeout: 60000, maximumAge: 0 });
+    });
+    wrap.appendChild(button);
+    wrap.appendChild(status);
+    var coords = el('div', 'rf-coords');
+    coords.appendChild(lat);
+    coords.appendChild(lon);
+    coords.appendChild(accuracy);
+    wrap.appendChild(coords);
+    return { el: wrap, update: function (readonly) {
+      var parts = words(node.value);
+      if (document.activeElement !== lat && document.activeElement !== lon) {
+        lat.value = parts[0] || '';
+        lon.value = parts[1] || '';
+      }
+      accuracy.textContent = parts[3] && parts[3] !== '0' ? t('accuracy') + ': ' + parts[3] : '';
+      lat.readOnly = lon.readOnly = readonly;
+      button.disabled = readonly;
+    } };
+  };
+
+  WebForm.prototype.say = function (text, kind) {
+    this.message.textContent = text;
+    this.message.className = 'rf-message ' + (kind || '');
+    this.message.hidden = !text;
+  };
+
+  WebForm.prototype.submit = function () {
+    var self = this, t = this.t, state = this.state;
+    // `end` is when the form was finished.
+    walkNodes(state.inst.root, function (n) {
+      if (n.place && n.place.type === 'metadata' && n.place.preload === 'end') n.value = preloadValue('end', state.env);
+    });
+    state.recompute();
+    this.showAll = true;
+    var problems = 0, first = null;
+    this.views.forEach(function (v) {
+      if (v.question && v.node.parent && state.problem(v.node, self)) {
+        problems += 1;
+        if (!first) first = v.el;
+      }
+    });
+    this.refresh();
+    if (problems) {
+      this.say(t('fix', problems), 'rf-bad');
+      if (first) {
+        first.scrollIntoView({ block: 'center' });
+        var input = first.querySelector('input, select, textarea');
+        if (input) input.focus();
+      }
+      return Promise.resolve(null);
+    }
+    var instanceId = 'uuid:' + uuidV4();
+    var item = {
+      instance_id: instanceId,
+      form_id: this.def.id,
+      version: this.def.version || '',
+      submit_url: this.options.submitUrl,
+      csrf: this.options.csrfToken || '',
+      state: 'pending',
+      attempts: 0,
+      next_at: 0,
+      created: new Date().toISOString(),
+      body: { form_id: this.def.id, version: this.def.version || '', instance_id: instanceId, data: state.record(instanceId) }
+    };
+    var stored = outbox.put(item).then(function () { return true; }, function () { return false; });
+    return stored.then(function (ok) {
+      self.reset();
+      self.say(ok ? t('saved') : t('no_storage'), 'rf-good');
+      self.container.scrollIntoView({ block: 'start' });
+      if (typeof self.options.onSaved === 'function') self.options.onSaved(instanceId);
+      if (ok) return self.sync.run({ now: true }).then(function () { return instanceId; });
+      return self.sync.send(item).then(function () { return instanceId; });
+    });
+  };
+
+  /* Renders `definition` into `container`. options: { language, uiLanguage,
+   * submitUrl, csrfToken, onSaved(instanceId) }. The definition's compiled
+   * expressions must be (or become) registered. Returns a promise of the form. */
+  function render(container, definition, options) {
+    if (definition.format !== 1) return Promise.reject(new Error('unknown definition format ' + definition.format));
+    return expressionsFor(definition.expressions).then(function (functions) {
+      return new WebForm(container, definition, functions, options || {});
+    });
+  }
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement('script');
+      s.src = src;
+      s.async = false;
+      s.onload = function () { resolve(); };
+      s.onerror = function () { reject(new Error(src)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  function withTimeout(promise, ms, message) {
+    return Promise.race([promise, new Promise(function (resolve, reject) { setTimeout(function () { reject(new Error(message)); }, ms); })]);
+  }
+
+  /* `<div id="webform" data-definition-url data-expressions-url data-submit-url data-csrf
+   *       [data-language] [data-ui-language] [data-sw-url]>` starts by itself. */
+  function autostart() {
+    var div = document.getElementById('webform') || document.querySelector('[data-rumbo-webform]');
+    if (!div || div.getAttribute('data-started')) return;
+    div.setAttribute('data-started', '1');
+    var d = div.dataset;
+    var t = uiStrings(d.uiLanguage);
+    var loading = el('p', 'rf-loading', t('loading'));
+    clear(div);
+    div.appendChild(loading);
+    var definitionUrl = d.definitionUrl;
+    var expressionsUrl = d.expressionsUrl || (definitionUrl || '').replace(/definition\.json(\?.*)?$/, 'expressions.js');
+    var swUrl = d.swUrl || '/collect/sw.js';
+    if ('serviceWorker' in navigator && swUrl !== 'none') {
+      navigator.serviceWorker.register(swUrl, { scope: '/collect/' }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (registration) {
+        var urls = [global.location.pathname + global.location.search, definitionUrl, expressionsUrl];
+        if (registration.active) registration.active.postMessage({ type: 'rumbo-cache', urls: urls });
+      })['catch'](function () { /* Offline support is a bonus, not a requirement. */ });
+    }
+    fetch(definitionUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } }).then(function (response) {
+      if (!response.ok) throw new Error(response.status + ' ' + response.statusText);
+      return response.json();
+    }).then(function (definition) {
+      var ready = registered[definition.expressions] ? Promise.resolve() : loadScript(expressionsUrl);
+      return ready.then(function () {
+        return withTimeout(render(div, definition, {
+          language: d.language,
+          uiLanguage: d.uiLanguage,
+          submitUrl: d.submitUrl,
+          csrfToken: d.csrf
+        }), 15000, 'the expressions of this form version did not load; reload the page');
+      });
+    })['catch'](function (error) {
+      clear(div);
+      div.appendChild(el('p', 'rf-message rf-bad', t('load_failed') + (error && error.message || error)));
+    });
+  }
+
+  RumboForms.render = render;
+  RumboForms.outbox = outbox;
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', autostart);
+  else autostart();
 })(typeof globalThis !== 'undefined' ? globalThis : (typeof window !== 'undefined' ? window : this));

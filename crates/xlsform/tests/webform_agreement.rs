@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use chrono::{DateTime, FixedOffset};
 use rumbo_xlsform::webform::{definition, expressions, expressions_js, field_paths};
 use rumbo_xlsform::xpath::{Env, Expr, Instance, NodeId, Value, evaluate};
-use rumbo_xlsform::{Form, read_form};
+use rumbo_xlsform::{Form, Validator, read_form};
 use serde_json::{Value as Json, json};
 
 /// The least share of cases on which both sides must agree.
@@ -280,6 +280,7 @@ struct Case {
 
 struct FormCases {
     path: String,
+    validator: Validator,
     job: Json,
     cases: Vec<Case>,
 }
@@ -371,7 +372,22 @@ fn cases_of(path: &str, form: &Form, seed: u64) -> FormCases {
         eprintln!("{path}: {} expressions, {} nodes, {} cases", exprs.len(), samples[0].count, cases.len());
     }
     let job = json!({ "definition": definition, "script": script, "samples": trees, "cases": job_cases });
-    FormCases { path: path.to_owned(), job, cases }
+    FormCases { path: path.to_owned(), validator: Validator::new(form), job, cases }
+}
+
+/// The record a fresh web form sends has the shape the server reads: nothing
+/// refused, no element the form lacks, the instance id where it belongs.
+fn check_record(form: &FormCases, record: &Json) {
+    assert!(record.get("crash").is_none(), "{}: the runtime crashed: {record}", form.path);
+    let validated = form.validator.validate_json(record).unwrap_or_else(|e| panic!("{}: {e}", form.path));
+    assert_eq!(validated.instance_id.as_deref(), Some("uuid:00000000-0000-4000-8000-000000000000"), "{}", form.path);
+    for error in &validated.errors {
+        assert!(
+            !error.message.contains("is not a field") && !error.message.contains("should be an object"),
+            "{}: {error}",
+            form.path
+        );
+    }
 }
 
 #[test]
@@ -410,7 +426,9 @@ fn browser_and_server_evaluate_the_corpus_alike() {
     let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for form in &forms_read {
         let line = lines.next().expect("a result line from node").expect("node's output");
-        let results: Vec<Json> = serde_json::from_str(&line).expect("node's results as JSON");
+        let output: Json = serde_json::from_str(&line).expect("node's results as JSON");
+        let results = output["results"].as_array().cloned().unwrap_or_default();
+        check_record(form, &output["record"]);
         assert_eq!(results.len(), form.cases.len(), "{}", form.path);
         if !form.cases.is_empty() {
             with_cases += 1;

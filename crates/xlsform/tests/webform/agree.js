@@ -66,5 +66,15 @@ rl.on('line', (line) => {
       else results.push({ t: 'crash', v: String(e && e.stack || e) });
     }
   }
-  process.stdout.write(JSON.stringify(results) + '\n');
+  // A fresh form as the page starts it, turned into the record it would send.
+  let record = null;
+  try {
+    const state = new E.FormState(definition, functions, { now: NOW, offset: 0 });
+    state.dynamicDefaults(state.inst.root);
+    state.recompute();
+    record = state.record('uuid:00000000-0000-4000-8000-000000000000');
+  } catch (e) {
+    record = { crash: String(e && e.stack || e) };
+  }
+  process.stdout.write(JSON.stringify({ results, record }) + '\n');
 });
