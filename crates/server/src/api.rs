@@ -94,7 +94,9 @@ impl utoipa::Modify for BearerAuth {
 }
 
 async fn openapi() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::collect::api::CollectionDoc::openapi());
+    Json(doc)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(openrosa::router(&state))
         .merge(api::router())
+        .merge(collect::api::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)

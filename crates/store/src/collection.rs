@@ -677,21 +677,27 @@ impl Store {
     /// again in its own transaction, so one bad submission cannot sink the others.
     #[tracing::instrument(skip_all, fields(count = batch.len()))]
     pub async fn ingest(&self, actor: &Actor, batch: &[NewSubmission]) -> Vec<Result<Ingested>> {
-        match self.ingest_together(actor, batch).await {
+        match self.ingest_together(actor, batch, false).await {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             Err(e) if batch.len() == 1 => vec![Err(e)],
             Err(e) => {
                 tracing::warn!(error = %e, "batch failed; storing its submissions one by one");
                 let mut out = Vec::with_capacity(batch.len());
                 for one in batch {
-                    out.push(self.ingest_together(actor, std::slice::from_ref(one)).await.map(|mut o| o.remove(0)));
+                    out.push(self.ingest_together(actor, std::slice::from_ref(one), false).await.map(|mut o| o.remove(0)));
                 }
                 out
             }
         }
     }
 
-    async fn ingest_together(&self, actor: &Actor, batch: &[NewSubmission]) -> Result<Vec<Ingested>> {
+    /// Stores a batch all or nothing (bulk import): one transaction that is rolled back,
+    /// storing nothing, unless every submission is new.
+    pub async fn ingest_atomic(&self, actor: &Actor, batch: &[NewSubmission]) -> Result<Vec<Ingested>> {
+        self.ingest_together(actor, batch, true).await
+    }
+
+    async fn ingest_together(&self, actor: &Actor, batch: &[NewSubmission], atomic: bool) -> Result<Vec<Ingested>> {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
@@ -822,6 +828,19 @@ impl Store {
                 }
                 stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter }));
                 outcomes.push(Ingested::Created { id });
+            }
+            if atomic {
+                if let Some((i, o)) = outcomes.iter().enumerate().find(|(_, o)| !matches!(o, Ingested::Created { .. })) {
+                    let why = match o {
+                        Ingested::Duplicate { .. } => "was imported or submitted before".to_string(),
+                        Ingested::Conflict { message } | Ingested::Refused { message, .. } => message.clone(),
+                        Ingested::Created { .. } => String::new(),
+                    };
+                    return Err(StoreError::conflict(
+                        "rows",
+                        format!("nothing was imported: submission {} ({}) {why}", i + 1, batch[i].instance_id),
+                    ));
+                }
             }
             if !stored.is_empty() {
                 let first = stored.first().and_then(|s| s["id"].as_i64()).unwrap_or_default();

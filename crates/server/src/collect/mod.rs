@@ -4,7 +4,9 @@
 //! check the submitter may submit there, and hand it to the group-commit writer
 //! ([`ingest`]), which answers only once the transaction holding it has committed.
 
+pub mod api;
 pub mod ingest;
+pub mod ops;
 pub mod record;
 
 use std::collections::HashMap;

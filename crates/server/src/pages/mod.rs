@@ -543,7 +543,7 @@ impl ListPage {
 /// A cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return gets a leading `'`, unless it is a plain number (a
 /// negative longitude must stay a number).
-fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if risky && text.parse::<f64>().is_err() { format!("'{text}").into() } else { text.into() }
 }
