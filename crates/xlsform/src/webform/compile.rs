@@ -210,9 +210,7 @@ impl Compiler<'_> {
             Expr::Number(n) => (js_number(*n), Ty::Num),
             Expr::Literal(text) => (js_string(text), Ty::Any),
             Expr::Field(name) => self.field(name, true),
-            Expr::Path(path) => {
-                (format!("R.path(c,{},{})", if path.absolute { 1 } else { 0 }, self.steps(&path.steps)), Ty::Any)
-            }
+            Expr::Path(path) => (format!("R.path(c,{},{})", u8::from(path.absolute), self.steps(&path.steps)), Ty::Any),
             Expr::Filter { primary, predicates, steps } => (
                 format!(
                     "R.filter(c,{},{},{},{})",
