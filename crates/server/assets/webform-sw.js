@@ -70,14 +70,10 @@ self.addEventListener('fetch', function (event) {
   if (request.method !== 'GET') return;
   var url = new URL(request.url);
   if (!cacheable(url)) return;
-  event.respondWith(caches.open(CACHE).then(function (cache) {
-    return cache.match(request, { ignoreSearch: url.pathname.indexOf('/assets/') === 0 }).then(function (hit) {
-      var network = refresh(cache, request);
-      if (hit) {
-        event.waitUntil(network['catch'](function () {}));
-        return hit;
-      }
-      return network;
-    });
-  }));
+  var network = caches.open(CACHE).then(function (cache) { return refresh(cache, request); });
+  var cached = caches.open(CACHE).then(function (cache) {
+    return cache.match(request, { ignoreSearch: url.pathname.indexOf('/assets/') === 0 });
+  });
+  event.respondWith(cached.then(function (hit) { return hit || network; }));
+  event.waitUntil(network.then(function () {}, function () {}));
 });

@@ -1610,7 +1610,7 @@
     var pending = sync.items.filter(function (i) { return i.state !== 'failed'; });
     var failed = sync.items.filter(function (i) { return i.state === 'failed'; });
     var line = el('div', 'rf-status-line');
-    var text = sync.busy ? t('syncing') : pending.length ? t('pending', pending.length) : failed.length ? '' : t('all_sent');
+    var text = sync.busy ? t('syncing') : pending.length ? t('pending', pending.length) : '';
     if (text) line.appendChild(el('span', 'rf-status-text', text));
     if (sync.lastError && pending.length) line.appendChild(el('span', 'rf-status-error', t('last_error') + sync.lastError));
     if (pending.length || failed.length) {
@@ -2148,7 +2148,11 @@
       self.container.scrollIntoView({ block: 'start' });
       if (typeof self.options.onSaved === 'function') self.options.onSaved(instanceId);
       if (ok) return self.sync.run({ now: true }).then(function () { return instanceId; });
-      return self.sync.send(item).then(function () { return instanceId; });
+      // Without IndexedDB the submission is sent once, now; a failure is shown.
+      return self.sync.send(item).then(function () { return instanceId; }, function (error) {
+        self.say(t('no_storage') + ' ' + String(error && error.message || error), 'rf-bad');
+        return null;
+      });
     });
   };
 
