@@ -87,7 +87,10 @@ impl IntoResponse for OpenRosaError {
             let h = response.headers_mut();
             h.append(header::WWW_AUTHENTICATE, challenge());
             if self.basic_allowed {
-                h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Rumbo\", charset=\"UTF-8\""));
+                h.append(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"Rumbo\", charset=\"UTF-8\""),
+                );
             }
         }
         response
@@ -173,16 +176,11 @@ where
         let fail = |error: ApiError| OpenRosaError { error, basic_allowed };
         if let Some(rest) = path.path().strip_prefix("/openrosa/key/") {
             let token = rest.split('/').next().unwrap_or_default();
-            let user = state
-                .store
-                .token_user(&secret_hash(token))
-                .await
-                .map_err(|e| fail(e.into()))?
-                .ok_or_else(|| fail(ApiError::Forbidden("this device key is unknown, expired or revoked".into())))?;
-            return Ok(Self {
-                caller: Caller { user, csrf: None },
-                base: format!("{origin}/openrosa/key/{token}"),
-            });
+            let user =
+                state.store.token_user(&secret_hash(token)).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
+                    fail(ApiError::Forbidden("this device key is unknown, expired or revoked".into()))
+                })?;
+            return Ok(Self { caller: Caller { user, csrf: None }, base: format!("{origin}/openrosa/key/{token}") });
         }
         let base = format!("{origin}/openrosa");
         let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
@@ -256,7 +254,10 @@ where
 
 fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
     state.config.secure_cookies
-        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 /// `scheme://host` of this server as the client reached it.
@@ -300,7 +301,9 @@ async fn form_list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, OpenRosaError> {
     let forms = state.store.list_forms(client.caller.scope().as_deref()).await.map_err(ApiError::from)?;
-    let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">");
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">",
+    );
     for form in forms.iter().filter(|f| f.open && may_use(&client.caller, f)) {
         if query.form_id.as_ref().is_some_and(|id| id != &form.xml_form_id) {
             continue;
@@ -335,7 +338,11 @@ fn url_segment(id: &str) -> String {
     out
 }
 
-async fn visible_form(state: &AppState, client: &OpenRosaCaller, xml_form_id: &str) -> Result<FormRecord, OpenRosaError> {
+async fn visible_form(
+    state: &AppState,
+    client: &OpenRosaCaller,
+    xml_form_id: &str,
+) -> Result<FormRecord, OpenRosaError> {
     let entry = state.collect.entry(xml_form_id).await?;
     if !may_use(&client.caller, &entry.record) {
         return Err(ApiError::NotFound(format!("form {xml_form_id}")).into());
@@ -416,9 +423,10 @@ async fn submission(
         }
         match name.as_str() {
             "xml_submission_file" => {
-                xml = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    ApiError::BadRequest("xml_submission_file is not UTF-8 text".into())
-                })?);
+                xml = Some(
+                    String::from_utf8(bytes.to_vec())
+                        .map_err(|_| ApiError::BadRequest("xml_submission_file is not UTF-8 text".into()))?,
+                );
             }
             "*isIncomplete*" => complete = !String::from_utf8_lossy(&bytes).trim().eq_ignore_ascii_case("yes"),
             _ => {

@@ -99,8 +99,11 @@ pub struct Upload {
 }
 
 /// Reads an XLSForm upload.
-pub async fn read_upload(multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> ApiResult<Upload> {
-    let mut multipart = multipart.map_err(|e| ApiError::BadRequest(format!("send the XLSForm as multipart/form-data: {}", e.body_text())))?;
+pub async fn read_upload(
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<Upload> {
+    let mut multipart = multipart
+        .map_err(|e| ApiError::BadRequest(format!("send the XLSForm as multipart/form-data: {}", e.body_text())))?;
     let mut file = None;
     let mut countries = Vec::new();
     let mut csrf = None;
@@ -120,7 +123,8 @@ pub async fn read_upload(multipart: Result<Multipart, axum::extract::multipart::
             _ => {}
         }
     }
-    let (file_name, bytes) = file.ok_or_else(|| ApiError::invalid("file", "is missing: attach the XLSForm as `file`"))?;
+    let (file_name, bytes) =
+        file.ok_or_else(|| ApiError::invalid("file", "is missing: attach the XLSForm as `file`"))?;
     Ok(Upload { file_name, bytes, countries, csrf })
 }
 
@@ -210,7 +214,10 @@ pub fn attachment_response(file_name: &str, content_type: &str, bytes: Vec<u8>) 
         file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let mut response = bytes.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -273,7 +280,9 @@ async fn submit(
 /// 201, 202 or the error an outcome means.
 pub fn outcome_response(outcome: Ingested) -> ApiResult<Response> {
     match outcome {
-        Ingested::Created { id } => Ok((StatusCode::CREATED, Json(Submitted { id, outcome: "created" })).into_response()),
+        Ingested::Created { id } => {
+            Ok((StatusCode::CREATED, Json(Submitted { id, outcome: "created" })).into_response())
+        }
         Ingested::Duplicate { id } => {
             Ok((StatusCode::ACCEPTED, Json(Submitted { id, outcome: "duplicate" })).into_response())
         }
@@ -297,7 +306,12 @@ async fn export_submissions(
 }
 
 /// The CSV export of a filtered review table (API and pages).
-pub async fn export(state: &AppState, caller: &crate::auth::Caller, id: i64, mut f: SubmissionFilter) -> ApiResult<Response> {
+pub async fn export(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    id: i64,
+    mut f: SubmissionFilter,
+) -> ApiResult<Response> {
     f.limit = Some(100_000);
     f.offset = None;
     let (form, page) = ops::list_submissions(state, caller, id, f).await?;
@@ -313,7 +327,11 @@ pub async fn export(state: &AppState, caller: &crate::auth::Caller, id: i64, mut
         })
         .await?;
     let csv = ops::submissions_csv(&page.items);
-    Ok(attachment_response(&format!("{}-submissions.csv", form.xml_form_id), "text/csv; charset=utf-8", csv.into_bytes()))
+    Ok(attachment_response(
+        &format!("{}-submissions.csv", form.xml_form_id),
+        "text/csv; charset=utf-8",
+        csv.into_bytes(),
+    ))
 }
 
 /// A submission with its earlier versions and attachments.
@@ -334,7 +352,12 @@ async fn get_submission(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SubmissionDetailOut>> {
     let (_, d) = ops::submission(&state, &caller, id).await?;
-    Ok(Json(SubmissionDetailOut { submission: d.row.into(), xml: d.xml, versions: d.versions, attachments: d.attachments }))
+    Ok(Json(SubmissionDetailOut {
+        submission: d.row.into(),
+        xml: d.xml,
+        versions: d.versions,
+        attachments: d.attachments,
+    }))
 }
 
 /// Edit the answers with a reason; the earlier version is kept and the edit audited.

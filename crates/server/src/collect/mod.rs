@@ -200,7 +200,8 @@ impl Collection {
             return Err(ApiError::Unauthorized);
         }
         if let Some(user) = &submitter.user {
-            let may = form.countries.iter().any(|c| rumbo_domain::permissions::allows(user, Permission::Submit, Some(c)));
+            let may =
+                form.countries.iter().any(|c| rumbo_domain::permissions::allows(user, Permission::Submit, Some(c)));
             if !may {
                 return Err(ApiError::Forbidden(format!(
                     "your account ({}) may not submit to form {}: it is not open to your countries or your role",

@@ -126,7 +126,8 @@ pub async fn publish(
         ));
     };
     let existing = state.store.form_by_xml_id(&form.id).await?;
-    let mut countries: Vec<String> = countries.iter().map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
+    let mut countries: Vec<String> =
+        countries.iter().map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
     countries.sort();
     countries.dedup();
     let changes = match &existing {
@@ -169,7 +170,12 @@ pub async fn publish(
 }
 
 /// Changes a form's settings and attachments (countries, sites, rounds).
-pub async fn update_form(state: &AppState, caller: &Caller, id: i64, mut settings: FormSettings) -> ApiResult<FormRecord> {
+pub async fn update_form(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    mut settings: FormSettings,
+) -> ApiResult<FormRecord> {
     let form = state.store.form(id).await?;
     require_form(caller, &form, Permission::ManageForms)?;
     if let Some(countries) = settings.countries.as_mut() {
@@ -184,20 +190,31 @@ pub async fn update_form(state: &AppState, caller: &Caller, id: i64, mut setting
         }
         for c in countries.iter() {
             caller.require(Permission::ManageForms, Some(c))?;
-            state.store.country(c).await.map_err(|_| ApiError::invalid("countries", format!("{c} is not a country")))?;
+            state
+                .store
+                .country(c)
+                .await
+                .map_err(|_| ApiError::invalid("countries", format!("{c} is not a country")))?;
         }
     }
     let countries = settings.countries.clone().unwrap_or_else(|| form.countries.clone());
     for site in settings.site_ids.iter().flatten() {
         let s = state.store.site(*site).await.map_err(|_| ApiError::invalid("site_ids", format!("no site {site}")))?;
         if !countries.contains(&s.country_code) {
-            return Err(ApiError::invalid("site_ids", format!("site {} is in {}, not a country of the form", s.code, s.country_code)));
+            return Err(ApiError::invalid(
+                "site_ids",
+                format!("site {} is in {}, not a country of the form", s.code, s.country_code),
+            ));
         }
     }
     for round in settings.round_ids.iter().flatten() {
-        let r = state.store.round(*round).await.map_err(|_| ApiError::invalid("round_ids", format!("no round {round}")))?;
+        let r =
+            state.store.round(*round).await.map_err(|_| ApiError::invalid("round_ids", format!("no round {round}")))?;
         if !countries.contains(&r.country_code) {
-            return Err(ApiError::invalid("round_ids", format!("round {} is in {}, not a country of the form", r.name, r.country_code)));
+            return Err(ApiError::invalid(
+                "round_ids",
+                format!("round {} is in {}, not a country of the form", r.name, r.country_code),
+            ));
         }
     }
     let form = state.store.update_form(&caller.actor(), id, &settings).await?;
@@ -213,9 +230,7 @@ pub async fn version_files(
     version_id: Option<i64>,
 ) -> ApiResult<(FormRecord, FormVersion, Vec<u8>, String)> {
     let form = form(state, caller, form_id).await?;
-    let version_id = version_id
-        .or(form.current_version_id)
-        .ok_or_else(|| ApiError::NotFound("form version".into()))?;
+    let version_id = version_id.or(form.current_version_id).ok_or_else(|| ApiError::NotFound("form version".into()))?;
     let (version, bytes, xform) = state.store.form_version_files(version_id).await?;
     if version.form_id != form.id {
         return Err(ApiError::NotFound("form version".into()));
@@ -275,7 +290,12 @@ pub async fn list_submissions(
 }
 
 /// Whether the caller may act on a submission of `country` (and its form).
-fn require_submission(caller: &Caller, form: &FormRecord, country: Option<&str>, permission: Permission) -> ApiResult<()> {
+fn require_submission(
+    caller: &Caller,
+    form: &FormRecord,
+    country: Option<&str>,
+    permission: Permission,
+) -> ApiResult<()> {
     match country {
         Some(c) => caller.require(permission, Some(c)),
         None => require_form(caller, form, permission),
@@ -375,11 +395,8 @@ pub async fn edit_submission(state: &AppState, caller: &Caller, id: i64, edit: S
         }
     }
     let validated = compiled.validator.validate_json(&data).map_err(|r| ApiError::BadRequest(r.message))?;
-    let errors: Vec<FieldError> = validated
-        .errors
-        .iter()
-        .map(|e| FieldError::new(e.path.trim_start_matches('/'), e.message.clone()))
-        .collect();
+    let errors: Vec<FieldError> =
+        validated.errors.iter().map(|e| FieldError::new(e.path.trim_start_matches('/'), e.message.clone())).collect();
     if !errors.is_empty() && !form.accept_with_errors {
         return Err(ApiError::InvalidSubmission(errors));
     }
@@ -444,8 +461,19 @@ pub fn submissions_csv(rows: &[SubmissionRow]) -> String {
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     let fixed = [
-        "id", "instance_id", "form_version", "country", "site", "round", "submitter", "channel", "status", "errors",
-        "edits", "collected_on", "received_at",
+        "id",
+        "instance_id",
+        "form_version",
+        "country",
+        "site",
+        "round",
+        "submitter",
+        "channel",
+        "status",
+        "errors",
+        "edits",
+        "collected_on",
+        "received_at",
     ];
     let mut header: Vec<String> = fixed.iter().map(|s| (*s).to_string()).collect();
     header.extend(columns.iter().cloned());
@@ -486,10 +514,9 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
         }
         Value::Null => out.push((prefix.to_string(), String::new())),
         Value::String(s) => out.push((prefix.to_string(), s.clone())),
-        Value::Array(items) if items.iter().all(Value::is_string) => out.push((
-            prefix.to_string(),
-            items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
-        )),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            out.push((prefix.to_string(), items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")))
+        }
         v => out.push((prefix.to_string(), v.to_string())),
     }
 }

@@ -44,9 +44,9 @@ pub fn root_form_id(xml: &str) -> Result<(String, Option<String>), String> {
         }
         None
     };
-    let id = attr("id").filter(|i| !i.is_empty()).ok_or(
-        "the root element has no id attribute: it does not say which form it answers",
-    )?;
+    let id = attr("id")
+        .filter(|i| !i.is_empty())
+        .ok_or("the root element has no id attribute: it does not say which form it answers")?;
     Ok((id, attr("version")))
 }
 
@@ -187,7 +187,8 @@ mod tests {
 
     #[test]
     fn the_root_names_form_and_version() {
-        let xml = "\u{feff}<?xml version=\"1.0\"?>\n<!-- c --><data xmlns:jr=\"x\" id=\"fms\" version='2026'><a/></data>";
+        let xml =
+            "\u{feff}<?xml version=\"1.0\"?>\n<!-- c --><data xmlns:jr=\"x\" id=\"fms\" version='2026'><a/></data>";
         assert_eq!(root_form_id(xml).unwrap(), ("fms".into(), Some("2026".into())));
         assert_eq!(root_form_id("<data xid=\"no\" id=\"a&amp;b\">").unwrap(), ("a&b".into(), None));
         assert!(root_form_id("<!DOCTYPE x [<!ENTITY e \"y\">]><data id=\"x\"/>").unwrap_err().contains("DOCTYPE"));

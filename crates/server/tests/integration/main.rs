@@ -6,4 +6,5 @@ mod common;
 mod api;
 mod browser;
 mod demo;
+mod openrosa;
 mod pages;
