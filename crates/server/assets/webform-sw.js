@@ -10,7 +10,7 @@
 'use strict';
 
 var CACHE = 'rumbo-forms-v1';
-var ASSETS = ['/assets/webform.js', '/assets/webform.css', '/assets/app.css'];
+var ASSETS = ['/static/webform.js', '/static/webform.css', '/static/app.css', '/static/app.js'];
 
 function cacheable(url) {
   if (url.origin !== self.location.origin) return false;
@@ -72,7 +72,7 @@ self.addEventListener('fetch', function (event) {
   if (!cacheable(url)) return;
   var network = caches.open(CACHE).then(function (cache) { return refresh(cache, request); });
   var cached = caches.open(CACHE).then(function (cache) {
-    return cache.match(request, { ignoreSearch: url.pathname.indexOf('/assets/') === 0 });
+    return cache.match(request, { ignoreSearch: url.pathname.indexOf('/static/') === 0 });
   });
   event.respondWith(cached.then(function (hit) { return hit || network; }));
   event.waitUntil(network.then(function () {}, function () {}));

@@ -79,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .merge(openrosa::router(&state))
         .merge(api::router())
         .merge(collect::api::router())
+        .merge(collect::web::router())
+        .merge(collect::import::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)

@@ -129,6 +129,16 @@ fn nonce_valid(nonce: &str) -> bool {
     constant_time_eq(&nonce_at(secs), nonce) && now_secs().saturating_sub(secs) <= NONCE_LIFETIME.as_secs()
 }
 
+/// A token for a public page form (the captive portal): signed with the server's key and
+/// good for an hour, so a post must come from a page this server gave out recently.
+pub fn form_token() -> String {
+    nonce_at(now_secs())
+}
+
+pub fn form_token_valid(token: &str) -> bool {
+    nonce_valid(token)
+}
+
 /// The parameters of a `Digest` Authorization header.
 fn digest_params(value: &str) -> HashMap<String, String> {
     let mut params = HashMap::new();

@@ -5,9 +5,11 @@
 //! ([`ingest`]), which answers only once the transaction holding it has committed.
 
 pub mod api;
+pub mod import;
 pub mod ingest;
 pub mod ops;
 pub mod record;
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
