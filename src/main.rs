@@ -258,7 +258,13 @@ async fn serve(settings: Settings) -> Result<()> {
     }
     let state = AppState::new(
         store.clone(),
-        ServerConfig { session_hours: settings.session_hours(), secure_cookies: settings.secure_cookies() },
+        ServerConfig {
+            session_hours: settings.session_hours(),
+            secure_cookies: settings.secure_cookies(),
+            max_submission_bytes: settings.max_submission_mb() * 1024 * 1024,
+            max_attachment_bytes: settings.max_attachment_mb() * 1024 * 1024,
+            openrosa_allow_basic: settings.openrosa_allow_basic.unwrap_or(false),
+        },
     );
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
@@ -294,6 +300,20 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
             summary.rounds,
             summary.organisations
         );
+        for user in store.list_users(&ListFilter { limit: Some(1000), ..Default::default() }).await?.items {
+            store.set_digest_ha1(user.id, &rumbo_server::openrosa::digest_ha1(&user.username, password)).await?;
+        }
+        let state = AppState::new(store.clone(), ServerConfig::default());
+        let started = std::time::Instant::now();
+        let seeded = rumbo_server::collect::demo::seed(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;
+        println!(
+            "Demo forms published in {:.1} s: {} forms, {} submissions to the flow-monitoring survey.",
+            started.elapsed().as_secs_f64(),
+            seeded.forms,
+            seeded.submissions
+        );
     } else {
         println!("Reusing the instance in {}.", dir.display());
     }
@@ -302,6 +322,12 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
     for role in Role::ALL {
         println!("    {:<24} {}", role.as_str(), describe(*role));
     }
+    println!(
+        "\n  Web forms: http://127.0.0.1:{port}/collect · captive portal: http://127.0.0.1:{port}/portal/rumbo_wifi"
+    );
+    println!(
+        "  ODK Collect / KoboCollect server: http://<this machine>:{port}/openrosa (Digest sign-in with a demo user)"
+    );
     println!("\n  API: http://127.0.0.1:{port}/api/v1/openapi.json · stop with Ctrl-C\n");
     let listener = tokio::net::TcpListener::bind(settings.listen())
         .await
@@ -354,6 +380,7 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
             };
             input.normalise();
             let user = store.save_user(&actor, None, &input, Some(&hash_password(&password))).await?;
+            store.set_digest_ha1(user.id, &rumbo_server::openrosa::digest_ha1(&user.username, &password)).await?;
             println!("created user {} ({})", user.username, user.role);
             if generated {
                 println!("password: {password}");
@@ -377,6 +404,7 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
             let id = store.user_id_by_username(&username).await.with_context(|| format!("no user named {username}"))?;
             let (password, generated) = password_or_new(password)?;
             store.set_password(&actor, id, &hash_password(&password)).await?;
+            store.set_digest_ha1(id, &rumbo_server::openrosa::digest_ha1(&username, &password)).await?;
             println!("password of {username} changed");
             if generated {
                 println!("password: {password}");

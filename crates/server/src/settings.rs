@@ -44,6 +44,18 @@ pub struct Settings {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "RUMBO_LOG_FORMAT")]
     pub log_format: Option<String>,
+
+    /// Largest OpenRosa submission in one request, in MB; devices split bigger ones [default: 10].
+    #[arg(long, env = "RUMBO_MAX_SUBMISSION_MB")]
+    pub max_submission_mb: Option<usize>,
+
+    /// Largest attachment of a submission, in MB [default: 10].
+    #[arg(long, env = "RUMBO_MAX_ATTACHMENT_MB")]
+    pub max_attachment_mb: Option<usize>,
+
+    /// Accept HTTP Basic sign-in on /openrosa over plain HTTP (local networks only) [default: false].
+    #[arg(long, env = "RUMBO_OPENROSA_ALLOW_BASIC")]
+    pub openrosa_allow_basic: Option<bool>,
 }
 
 impl fmt::Debug for Settings {
@@ -57,6 +69,9 @@ impl fmt::Debug for Settings {
             .field("session_hours", &self.session_hours)
             .field("secure_cookies", &self.secure_cookies)
             .field("log_format", &self.log_format)
+            .field("max_submission_mb", &self.max_submission_mb)
+            .field("max_attachment_mb", &self.max_attachment_mb)
+            .field("openrosa_allow_basic", &self.openrosa_allow_basic)
             .finish()
     }
 }
@@ -81,6 +96,9 @@ impl Settings {
             session_hours: self.session_hours.or(lower.session_hours),
             secure_cookies: self.secure_cookies.or(lower.secure_cookies),
             log_format: self.log_format.or(lower.log_format),
+            max_submission_mb: self.max_submission_mb.or(lower.max_submission_mb),
+            max_attachment_mb: self.max_attachment_mb.or(lower.max_attachment_mb),
+            openrosa_allow_basic: self.openrosa_allow_basic.or(lower.openrosa_allow_basic),
         }
     }
 
@@ -103,6 +121,14 @@ impl Settings {
 
     pub fn listen(&self) -> String {
         self.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into())
+    }
+
+    pub fn max_submission_mb(&self) -> usize {
+        self.max_submission_mb.unwrap_or(10).clamp(1, 1024)
+    }
+
+    pub fn max_attachment_mb(&self) -> usize {
+        self.max_attachment_mb.unwrap_or(10).clamp(1, 1024)
     }
 
     pub fn session_hours(&self) -> i64 {

@@ -5,6 +5,7 @@
 //! ([`ingest`]), which answers only once the transaction holding it has committed.
 
 pub mod api;
+pub mod demo;
 pub mod import;
 pub mod ingest;
 pub mod ops;
