@@ -305,7 +305,9 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         }
         let state = AppState::new(store.clone(), ServerConfig::default());
         let started = std::time::Instant::now();
-        let seeded = rumbo_server::collect::demo::seed(&state)
+        // RUMBO_DEMO_SUBMISSIONS: how many survey submissions to make (tests use fewer).
+        let total = std::env::var("RUMBO_DEMO_SUBMISSIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(3000);
+        let seeded = rumbo_server::collect::demo::seed(&state, total)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;
         println!(

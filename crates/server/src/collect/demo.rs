@@ -48,8 +48,9 @@ pub struct Seeded {
     pub submissions: usize,
 }
 
-/// Publishes the demo forms and fills the flow-monitoring survey with submissions.
-pub async fn seed(state: &AppState) -> ApiResult<Seeded> {
+/// Publishes the demo forms and fills the flow-monitoring survey with `total` submissions
+/// (3,000 in `rumbo demo`) spread over the three rounds.
+pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
     let admin = user(state, "admin").await?;
     let enumerator = user(state, "enumerator").await.ok();
     let countries: Vec<String> = rumbo_domain::demo::COUNTRIES.iter().map(|c| c.0.to_string()).collect();
@@ -84,6 +85,7 @@ pub async fn seed(state: &AppState) -> ApiResult<Seeded> {
     for (i, (year, month, day, days, count)) in ROUNDS.into_iter().enumerate() {
         let start =
             NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| ApiError::Internal("bad round date".into()))?;
+        let count = count * total / 3000;
         let records = demo_submissions::generate(count, 20_261_127 + i as u64, &sites, start, days);
         let mut batch = Vec::with_capacity(records.len());
         for record in records {
