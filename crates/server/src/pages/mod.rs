@@ -65,6 +65,15 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        .route(
+            "/assets/import.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+                    include_str!("../../assets/import.js"),
+                )
+            }),
+        )
 }
 
 /// One entry of the main navigation.

@@ -6,5 +6,6 @@ mod common;
 mod api;
 mod browser;
 mod demo;
+mod imports;
 mod openrosa;
 mod pages;
