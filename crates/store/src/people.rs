@@ -512,9 +512,9 @@ impl Store {
     /// The active user owning an unexpired token, noting its use.
     pub async fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
         let now = Utc::now();
-        let row: Option<(i64, i64)> = run!(self, |pool, _h| {
+        let row: Option<(i64, i64, Option<DateTime<Utc>>)> = run!(self, |pool, _h| {
             sqlx::query_as(
-                "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = $3",
             )
             .bind(token_hash)
@@ -523,18 +523,21 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        let Some((token_id, user_id)) = row else { return Ok(None) };
-        run!(self, |pool, _h| {
-            // At most once a minute per token, so busy clients do not turn every read into a write.
-            sqlx::query(
-                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-            )
-            .bind(now)
-            .bind(token_id)
-            .bind(now - chrono::Duration::minutes(1))
-            .execute(pool)
-            .await?;
-        });
+        let Some((token_id, user_id, last_used)) = row else { return Ok(None) };
+        // At most once a minute per token, so busy clients (a phone sending a day of
+        // submissions) do not turn every request into a write that waits for the writers.
+        if last_used.is_none_or(|at| at < now - chrono::Duration::minutes(1)) {
+            run!(self, |pool, _h| {
+                sqlx::query(
+                    "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+                )
+                .bind(now)
+                .bind(token_id)
+                .bind(now - chrono::Duration::minutes(1))
+                .execute(pool)
+                .await?;
+            });
+        }
         Ok(Some(self.user(user_id).await?))
     }
 

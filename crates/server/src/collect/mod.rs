@@ -239,6 +239,13 @@ impl Collection {
                 site_id = Some(id);
                 country = Some(c);
             }
+            // A form attached to some points takes submissions from those points only.
+            if !form.site_ids.is_empty() && !site_id.is_some_and(|id| form.site_ids.contains(&id)) {
+                return Err(ApiError::InvalidSubmission(vec![rumbo_store::FieldError::new(
+                    "site",
+                    format!("{code} is not one of the points this form is collected at"),
+                )]));
+            }
         }
         if country.is_none() {
             country = record::answer(&validated.record, "country")
