@@ -2,8 +2,9 @@
  * `Service-Worker-Allowed: /collect/` and registered with scope /collect/.
  *
  * Keeps the form pages, their definitions and expressions, and the runtime's
- * assets in a cache so that forms open offline; each GET is answered from the
- * cache when it can and refreshed from the network behind it
+ * assets in a cache so that forms open offline. The pages come from the network
+ * when it answers and from the cache otherwise (network first); the rest is
+ * answered from the cache when it can and refreshed from the network behind it
  * (stale-while-revalidate). POSTs, /api/ and everything else go straight to
  * the network: submissions wait in the page's IndexedDB outbox, never here.
  */
@@ -74,6 +75,18 @@ self.addEventListener('fetch', function (event) {
   var cached = caches.open(CACHE).then(function (cache) {
     return cache.match(request, { ignoreSearch: url.pathname.indexOf('/static/') === 0 });
   });
+  if (request.mode === 'navigate') {
+    /* The page holds the session's CSRF token and who is signed in: the network's when it
+     * answers (a stale copy would send with an old token after signing in again, and
+     * would hide an expired session), the kept one offline or when the server fails. */
+    event.respondWith(network.then(function (response) {
+      if (response.status < 500) return response;
+      return cached.then(function (hit) { return hit || response; });
+    }, function (error) {
+      return cached.then(function (hit) { if (hit) return hit; throw error; });
+    }));
+    return;
+  }
   event.respondWith(cached.then(function (hit) { return hit || network; }));
   event.waitUntil(network.then(function () {}, function () {}));
 });

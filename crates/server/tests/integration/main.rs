@@ -9,3 +9,4 @@ mod demo;
 mod imports;
 mod openrosa;
 mod pages;
+mod webform_browser;
