@@ -5,12 +5,14 @@
 mod areas;
 mod audit;
 mod countries;
+mod forms;
 mod home;
 pub mod map;
 mod organisations;
 mod rounds;
 mod session;
 mod sites;
+mod submissions;
 mod tokens;
 mod users;
 
@@ -46,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(map::router())
+        .merge(forms::router())
+        .merge(submissions::router())
         .route("/undo/{line}", axum::routing::post(undo))
         .route(
             "/static/app.css",
@@ -147,13 +151,18 @@ impl Chrome {
                     nav.push(NavItem { label: lang.t(key), href, active, enabled: true });
                 }
             }
+            let collects = [Permission::Submit, Permission::ViewSubmissions, Permission::ManageForms];
+            if collects.iter().any(|p| caller.allows(*p, None)) {
+                let active = ["/forms", "/submissions"].iter().any(|p| path.starts_with(p));
+                nav.push(NavItem { label: lang.t("nav.forms"), href: "/forms", active, enabled: true });
+            }
             nav.push(NavItem {
                 label: lang.t("nav.tokens"),
                 href: "/tokens",
                 active: path.starts_with("/tokens"),
                 enabled: true,
             });
-            for key in ["nav.forms", "nav.data", "nav.protection", "nav.response"] {
+            for key in ["nav.data", "nav.protection", "nav.response"] {
                 nav.push(NavItem { label: lang.t(key), href: "#", active: false, enabled: false });
             }
         }

@@ -5,6 +5,7 @@ mod common;
 
 mod api;
 mod browser;
+mod collection_pages;
 mod demo;
 mod imports;
 mod openrosa;
