@@ -51,7 +51,7 @@ const BATCH: usize = 500;
 /// Row errors kept in a report (the counts stay exact).
 const MAX_ERRORS: usize = 2_000;
 /// How long a finished job stays visible.
-const KEEP_JOBS: Duration = Duration::from_secs(3600);
+const KEEP_JOBS: Duration = Duration::from_hours(1);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -274,11 +274,14 @@ pub fn read_table(bytes: &[u8], file_name: &str) -> ApiResult<Table> {
     if bytes.len() > MAX_FILE {
         return Err(ApiError::TooLarge(format!("a file to import may be at most {} MB", MAX_FILE / (1024 * 1024))));
     }
-    let lower = file_name.to_ascii_lowercase();
+    let excel_name = Path::new(file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xls"));
     let spreadsheet = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
     let raw = if spreadsheet {
         read_workbook(bytes)?
-    } else if lower.ends_with(".xlsx") || lower.ends_with(".xls") {
+    } else if excel_name {
         return Err(ApiError::UnsupportedMediaType(format!(
             "{file_name} is named like an Excel workbook but is not one; is it damaged?"
         )));
@@ -1209,10 +1212,10 @@ pub async fn run_cli(
 
 async fn find_form(state: &AppState, form: &str) -> ApiResult<FormRecord> {
     let form = form.trim();
-    if let Ok(id) = form.parse::<i64>() {
-        if let Ok(record) = state.store.form(id).await {
-            return Ok(record);
-        }
+    if let Ok(id) = form.parse::<i64>()
+        && let Ok(record) = state.store.form(id).await
+    {
+        return Ok(record);
     }
     state.store.form_by_xml_id(form).await?.ok_or_else(|| ApiError::NotFound(format!("form {form}")))
 }
@@ -1265,10 +1268,8 @@ fn spawn_job(state: AppState, caller: Caller, form_id: i64, file: Arc<ImportFile
             }
         };
         let outcome = run(&state, &caller, form_id, &file, mode, &mut update).await;
-        if let Err(e) = &outcome {
-            if let ApiError::Internal(detail) = e {
-                tracing::error!(%detail, "import failed");
-            }
+        if let Err(ApiError::Internal(detail)) = &outcome {
+            tracing::error!(%detail, "import failed");
         }
         if let Some(j) = jobs().get_mut(&job) {
             j.progress.phase = if outcome.is_ok() { "done" } else { "failed" };
