@@ -129,7 +129,11 @@ async fn forms_page(
     let countries = publishing_countries(state, caller).await?;
     let upload = (!countries.is_empty()).then(|| UploadBox {
         action: "/forms".into(),
-        countries: multi_choices(country_choices(&countries, lang, "", false), chosen),
+        // One country to choose from: it is chosen already.
+        countries: multi_choices(
+            country_choices(&countries, lang, if countries.len() == 1 { &countries[0].code } else { "" }, false),
+            chosen,
+        ),
         problems: Vec::new(),
         message: None,
     });
@@ -153,7 +157,7 @@ async fn forms_page(
 /// Marks every choice whose value is in `chosen`.
 fn multi_choices(mut choices: Vec<Choice>, chosen: &[String]) -> Vec<Choice> {
     for c in &mut choices {
-        c.selected = chosen.contains(&c.value);
+        c.selected = chosen.contains(&c.value) || (chosen.is_empty() && c.selected);
     }
     choices
 }

@@ -216,6 +216,37 @@ fn is_meta(key: &str) -> bool {
     key == "meta" || key.starts_with("meta/")
 }
 
+/// The labels of a form's fields by flattened key (`group/question`), in the reader's
+/// language when the form has it.
+type Labels = std::collections::HashMap<String, String>;
+
+fn form_labels(form: &rumbo_xlsform::Form, lang: Lang) -> Labels {
+    fn walk(prefix: &str, fields: &[rumbo_xlsform::Field], lang: Lang, out: &mut Labels) {
+        for f in fields {
+            let key = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}/{}", f.name) };
+            let suffix = format!("({})", lang.code());
+            let language = f.label.0.keys().find(|k| k.ends_with(&suffix) || k.as_str() == lang.code());
+            if let Some(label) = f.label.get(language.map(String::as_str)).filter(|l| !l.trim().is_empty()) {
+                out.insert(key.clone(), label.trim().to_string());
+            }
+            walk(&key, &f.children, lang, out);
+        }
+    }
+    let mut out = Labels::new();
+    walk("", &form.fields, lang, &mut out);
+    out
+}
+
+/// The labels of the form version a submission answers; none when it cannot be read.
+async fn labels_of(state: &AppState, row: &SubmissionRow, lang: Lang) -> Labels {
+    let Ok(versions) = state.store.form_versions(row.form_id).await else { return Labels::new() };
+    let Some(version) = versions.into_iter().find(|v| v.version == row.version) else { return Labels::new() };
+    match state.collect.compiled(version.id).await {
+        Ok(compiled) => form_labels(&compiled.form, lang),
+        Err(_) => Labels::new(),
+    }
+}
+
 async fn list(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -376,26 +407,39 @@ fn escape_html(text: &str, out: &mut String) {
 
 /// The answers as nested definition lists: groups nest, repeats become numbered lists.
 /// Written here rather than in the template because it is recursive; every text is escaped.
-fn answers_html(value: &Value, empty: &str) -> String {
-    fn list(map: &Map<String, Value>, empty: &str, out: &mut String) {
+fn answers_html(value: &Value, labels: &Labels, empty: &str) -> String {
+    struct Ctx<'a> {
+        labels: &'a Labels,
+        empty: &'a str,
+    }
+    fn list(prefix: &str, map: &Map<String, Value>, ctx: &Ctx<'_>, out: &mut String) {
         out.push_str("<dl class=\"answers\">");
         for (k, v) in map {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}/{k}") };
             out.push_str("<dt>");
-            escape_html(k, out);
+            if let Some(label) = ctx.labels.get(&key) {
+                escape_html(label, out);
+                out.push_str(" <code>");
+                escape_html(k, out);
+                out.push_str("</code>");
+            } else {
+                escape_html(k, out);
+            }
             out.push_str("</dt><dd>");
-            item(v, empty, out);
+            item(&key, v, ctx, out);
             out.push_str("</dd>");
         }
         out.push_str("</dl>");
     }
-    fn item(value: &Value, empty: &str, out: &mut String) {
+    fn item(key: &str, value: &Value, ctx: &Ctx<'_>, out: &mut String) {
+        let empty = ctx.empty;
         match value {
-            Value::Object(map) if !map.contains_key("latitude") => list(map, empty, out),
+            Value::Object(map) if !map.contains_key("latitude") => list(key, map, ctx, out),
             Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
                 out.push_str("<ol class=\"repeat\">");
                 for entry in items {
                     out.push_str("<li>");
-                    item(entry, empty, out);
+                    item(key, entry, ctx, out);
                     out.push_str("</li>");
                 }
                 out.push_str("</ol>");
@@ -408,10 +452,11 @@ fn answers_html(value: &Value, empty: &str) -> String {
             v => escape_html(&answer_text(v), out),
         }
     }
+    let ctx = Ctx { labels, empty };
     let mut out = String::new();
     match value {
-        Value::Object(map) => list(map, empty, &mut out),
-        v => item(v, empty, &mut out),
+        Value::Object(map) => list("", map, &ctx, &mut out),
+        v => item("", v, &ctx, &mut out),
     }
     out
 }
@@ -505,7 +550,7 @@ async fn show(
         received: when(&row.received_at),
         updated: when(&row.updated_at),
         deleted: row.deleted_at.as_ref().map(when),
-        answers: answers_html(&row.answers(), lang.t("sub.no_answer")),
+        answers: answers_html(&row.answers(), &labels_of(&state, &row, lang).await, lang.t("sub.no_answer")),
         validation_errors,
         attachments,
         versions,
@@ -557,6 +602,7 @@ async fn restore(
 /// One answer on the edit page: a flattened key, its text, and whether it is JSON.
 struct EditField {
     key: String,
+    label: Option<String>,
     /// The input's name: the key, prefixed so it cannot meet `csrf` or `reason`.
     name: String,
     value: String,
@@ -583,7 +629,7 @@ fn edited_as_json(value: &Value) -> bool {
     matches!(value, Value::Array(_) | Value::Object(_))
 }
 
-fn edit_fields(record: &Value) -> Vec<EditField> {
+fn edit_fields(record: &Value, labels: &Labels) -> Vec<EditField> {
     flatten_record(record)
         .into_iter()
         .filter(|(k, _)| !is_meta(k))
@@ -595,7 +641,14 @@ fn edit_fields(record: &Value) -> Vec<EditField> {
                 v if json => serde_json::to_string_pretty(v).unwrap_or_default(),
                 v => v.to_string(),
             };
-            EditField { name: format!("{ANSWER_PREFIX}{key}"), key, value, json, error: None }
+            EditField {
+                name: format!("{ANSWER_PREFIX}{key}"),
+                label: labels.get(&key).cloned(),
+                key,
+                value,
+                json,
+                error: None,
+            }
         })
         .collect()
 }
@@ -684,7 +737,7 @@ async fn edit_form(
     Ok(render(&EditPage {
         c,
         id,
-        fields: edit_fields(&row.answers()),
+        fields: edit_fields(&row.answers(), &labels_of(&state, &row, lang).await),
         instance_id: row.instance_id,
         reason: String::new(),
         reason_error: None,
@@ -715,7 +768,7 @@ async fn edit(
         Err(e) => e,
     };
     // Show the page again with what was typed and each error next to its answer.
-    let mut fields = edit_fields(&original);
+    let mut fields = edit_fields(&original, &labels_of(&state, &row, lang).await);
     for f in &mut fields {
         if let Some(v) = typed.get(&f.name) {
             f.value.clone_from(v);
@@ -790,7 +843,7 @@ mod tests {
     #[test]
     fn an_edited_record_keeps_its_types_and_shape() {
         let original = json!({"age": 30, "name": "Ana", "g": {"q": "x", "n": 1.5}, "kids": [{"a": 1}], "meta": {"instanceID": "uuid:1"}});
-        let fields = edit_fields(&original);
+        let fields = edit_fields(&original, &Labels::new());
         let keys: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(keys, ["age", "name", "g/q", "g/n", "kids"], "in the record's order");
         let typed: std::collections::HashMap<String, String> = [
@@ -815,9 +868,11 @@ mod tests {
 
     #[test]
     fn answers_are_escaped_and_nested() {
-        let html = answers_html(&json!({"q": "<script>", "g": {"r": [{"a": "1"}, {"a": null}]}}), "—");
+        let labels: Labels = [("g/r/a".to_string(), "<i>A</i>".to_string())].into_iter().collect();
+        let html = answers_html(&json!({"q": "<script>", "g": {"r": [{"a": "1"}, {"a": null}]}}), &labels, "—");
         assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
-        assert!(html.contains("<ol class=\"repeat\"><li><dl class=\"answers\"><dt>a</dt><dd>1</dd></dl></li>"));
+        assert!(html.contains("<dt>&lt;i&gt;A&lt;/i&gt; <code>a</code></dt><dd>1</dd>"), "{html}");
+        assert!(html.contains("<ol class=\"repeat\"><li><dl class=\"answers\"><dt>&lt;i&gt;A"));
         assert_eq!(path_segment("photo 1/é.jpg"), "photo%201%2F%C3%A9.jpg");
     }
 }

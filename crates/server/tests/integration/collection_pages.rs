@@ -193,8 +193,8 @@ crate::server_tests! {
         // The detail, then approve with a note.
         let (status, html) = page(&c, s.url(&format!("/submissions/{id}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("<dt>age</dt><dd>30</dd>") && html.contains("+57 300 000 0000"), "{html}");
-        assert!(html.contains("<dt>g</dt><dd><dl class=\"answers\"><dt>note_text</dt>"));
+        assert!(html.contains("<dt>Age <code>age</code></dt><dd>30</dd>") && html.contains("+57 300 000 0000"), "{html}");
+        assert!(html.contains("<dt>Group <code>g</code></dt><dd><dl class=\"answers\"><dt>Note <code>note_text</code></dt>"));
         assert!(html.contains("<details class=\"xml\">") && html.contains("id=\"approve\""));
         let r = c.post(s.url(&format!("/submissions/{id}/status"))).form(&[("status", "approved")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "a decision needs the page's token");
@@ -244,7 +244,7 @@ crate::server_tests! {
         let r = c.post(s.url(&format!("/submissions/{id}/edit"))).form(&edit("31", "age misread on paper")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let (_, html) = page(&c, s.url(&format!("/submissions/{id}"))).await;
-        assert!(html.contains("<dt>age</dt><dd>31</dd>") && html.contains("corrected"));
+        assert!(html.contains("<dt>Age <code>age</code></dt><dd>31</dd>") && html.contains("corrected"));
         assert!(html.contains("id=\"earlier-versions\"") && html.contains("age misread on paper"), "{html}");
         assert!(html.contains("uuid:11111111-1111-4111-8111-111111111111"), "the earlier version's id is listed");
         let row: Value = client().get(s.url(&format!("/api/v1/submissions/{id}"))).bearer_auth(s.token("im_col").await).send().await.unwrap().json().await.unwrap();
@@ -305,7 +305,7 @@ crate::server_tests! {
         let (v, vcsrf) = s.signed_in("viewer").await;
         let (status, html) = page(&v, s.url(&format!("/submissions/{id}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("<dt>phone</dt><dd>(hidden)</dd>"), "{html}");
+        assert!(html.contains("<dt>Phone <code>phone</code></dt><dd>(hidden)</dd>"), "{html}");
         assert!(!html.contains("+57 300") && !html.contains("<details class=\"xml\">"));
         assert!(!html.contains("id=\"approve\"") && !html.contains("id=\"edit\""));
         let (_, table) = page(&v, s.url(&format!("/forms/{form}/submissions"))).await;
