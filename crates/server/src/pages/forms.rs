@@ -166,11 +166,13 @@ async fn list(State(state): State<AppState>, SignedIn(caller): SignedIn, lang: L
     Ok(render(&forms_page(&state, &caller, lang, &uri, &[]).await?))
 }
 
-/// Reads the upload, checks the page's CSRF token and publishes.
+/// Reads the upload, checks the page's CSRF token and publishes. With `expected` (the
+/// form's page), a file of another form is refused rather than published as that form.
 async fn publish_upload(
     state: &AppState,
     caller: &Caller,
     multipart: Result<Multipart, MultipartRejection>,
+    expected: Option<&str>,
 ) -> (Vec<String>, Result<ops::Published, ApiError>) {
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
@@ -178,6 +180,20 @@ async fn publish_upload(
     };
     if let Err(e) = caller.check_csrf(upload.csrf.as_deref()) {
         return (upload.countries, Err(e));
+    }
+    if let Some(expected) = expected {
+        let (bytes, name) = (upload.bytes.clone(), upload.file_name.clone());
+        let read = tokio::task::spawn_blocking(move || rumbo_xlsform::read_form(&bytes, Some(&name))).await;
+        // A file that does not read is left to `publish`, which lists its problems.
+        if let Ok(Ok(form)) = read
+            && form.id != expected
+        {
+            let message = format!(
+                "this file is the form `{}`, not `{expected}`: publish it from the forms list, or fix form_id in its settings sheet",
+                form.id
+            );
+            return (upload.countries, Err(ApiError::Conflict { field: Some("file".into()), message }));
+        }
     }
     let countries = upload.countries.clone();
     (countries, ops::publish(state, caller, &upload.file_name, upload.bytes, upload.countries).await)
@@ -191,7 +207,7 @@ async fn upload(
     uri: Uri,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
-    let (countries, result) = publish_upload(&state, &caller, multipart).await;
+    let (countries, result) = publish_upload(&state, &caller, multipart, None).await;
     match result {
         Ok(published) => Ok(see_other(&format!("/forms/{}?notice=published", published.form.id))),
         Err(e) => {
@@ -426,7 +442,8 @@ async fn upload_version(
     ApiPath(id): ApiPath<i64>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
-    let (_, result) = publish_upload(&state, &caller, multipart).await;
+    let form = ops::form(&state, &caller, id).await?;
+    let (_, result) = publish_upload(&state, &caller, multipart, Some(&form.xml_form_id)).await;
     match result {
         Ok(published) => Ok(see_other(&format!("/forms/{}?notice=published", published.form.id))),
         Err(e) => {

@@ -138,6 +138,14 @@ crate::server_tests! {
         assert_eq!(r.status(), StatusCode::CONFLICT);
         assert!(r.text().await.unwrap().contains("role=\"alert\""));
 
+        // Another form's file on this form's page is refused, not published as that form.
+        let other = SURVEY.replace("pages_test", "other_form");
+        let r = c.post(s.url(&format!("/forms/{id}/versions"))).multipart(upload(&csrf, "other.md", &other, &[])).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(r.text().await.unwrap().contains("this file is the form `other_form`, not `pages_test`"));
+        let (_, list) = page(&c, s.url("/forms")).await;
+        assert!(!list.contains("other_form"));
+
         // Settings.
         let r = c.post(s.url(&format!("/forms/{id}/settings")))
             .form(&[("csrf", csrf.as_str()), ("title", "Border <i>2026</i>"), ("open", "true"), ("public", "true"), ("countries", "COL")])
