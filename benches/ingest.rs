@@ -37,8 +37,11 @@ fn rss_mb(pid: u32) -> f64 {
 
 /// The submissions as OpenRosa XML documents, each with its own instance id.
 fn documents(count: usize, seed: u64) -> Vec<String> {
-    let form = rumbo_xlsform::read_form(demo_submissions::FLOW_MONITORING_XLSX, Some(demo_submissions::FLOW_MONITORING_FILE_NAME))
-        .expect("the demo form reads");
+    let form = rumbo_xlsform::read_form(
+        demo_submissions::FLOW_MONITORING_XLSX,
+        Some(demo_submissions::FLOW_MONITORING_FILE_NAME),
+    )
+    .expect("the demo form reads");
     let validator = rumbo_xlsform::Validator::new(&form);
     let start = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
     demo_submissions::generate(count, seed, &demo_submissions::demo_sites(), start, 57)
@@ -86,7 +89,13 @@ async fn run_level(url: &str, docs: Arc<Vec<String>>, concurrency: usize) -> (f6
 async fn bench(engine: &str, extra: &[String]) {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut args = vec!["demo".to_string(), "--data-dir".into(), dir.path().display().to_string(), "--port".into(), port.to_string()];
+    let mut args = vec![
+        "demo".to_string(),
+        "--data-dir".into(),
+        dir.path().display().to_string(),
+        "--port".into(),
+        port.to_string(),
+    ];
     args.extend(extra.iter().cloned());
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_rumbo"))
@@ -100,7 +109,7 @@ async fn bench(engine: &str, extra: &[String]) {
             .expect("start rumbo"),
     );
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     while !reqwest::get(format!("{base}/portal/rumbo_wifi")).await.is_ok_and(|r| r.status() == 200) {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -85,6 +85,19 @@ enum FormCommand {
         /// The XLSForm file.
         file: PathBuf,
     },
+    /// Publish an XLSForm: a new form, or a new version of the form with the same form_id.
+    Publish {
+        /// The XLSForm file.
+        file: PathBuf,
+        /// Countries a new form is for (ISO alpha-3, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        countries: Vec<String>,
+        /// Who publishes (recorded in the audit log; must be allowed to manage forms there).
+        #[arg(long = "as", value_name = "USERNAME")]
+        user: String,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +147,24 @@ enum UserCommand {
 enum ImportCommand {
     /// Load the 18 countries of the Venezuela response (ISO codes and names); safe to repeat.
     Countries,
+    /// Import submissions to a form from a CSV or Excel file (a Kobo export works): columns are
+    /// matched to fields by name, group path or label; every row is checked first.
+    Submissions {
+        /// The CSV, XLSX or XLS file.
+        file: PathBuf,
+        /// The form: its numeric id or its form_id.
+        #[arg(long)]
+        form: String,
+        /// Who imports (the audit log records it; the user must be allowed to review the form's submissions).
+        #[arg(long = "as", value_name = "USERNAME")]
+        user: String,
+        /// `dry-run` (check only), `all` (every row or none) or `valid` (only the valid rows).
+        #[arg(long, default_value = "dry-run")]
+        mode: String,
+        /// Map a column to a field (`--map "Edad=age"`; `--map "Notes="` leaves a column out). Repeatable.
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        map: Vec<String>,
+    },
     /// Load admin areas from a GeoJSON FeatureCollection, all or nothing.
     Boundaries {
         file: PathBuf,
@@ -186,6 +217,9 @@ async fn main() -> Result<()> {
             print!("{EXAMPLE_CONFIG}");
             Ok(())
         }
+        Command::Form { command: FormCommand::Publish { file, countries, user, settings } } => {
+            publish_form(&settings.load().map_err(anyhow::Error::msg)?, &file, countries, &user).await
+        }
         Command::Form { command } => form_command(&command),
     }
 }
@@ -194,7 +228,7 @@ async fn main() -> Result<()> {
 /// located by sheet, row and column) to standard error and exits with status 1, or
 /// prints the summary or the XForm.
 fn form_command(command: &FormCommand) -> Result<()> {
-    let (FormCommand::Check { file } | FormCommand::Xform { file }) = command;
+    let (FormCommand::Check { file } | FormCommand::Xform { file } | FormCommand::Publish { file, .. }) = command;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file.file_name().map(|name| name.to_string_lossy().into_owned());
     match rumbo_xlsform::read_form(&bytes, name.as_deref()) {
@@ -427,9 +461,103 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// `rumbo form publish FILE --countries COL --as NAME`.
+async fn publish_form(
+    settings: &Settings,
+    file: &std::path::Path,
+    countries: Vec<String>,
+    username: &str,
+) -> Result<()> {
+    init_logging(settings);
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.file_name().map_or_else(|| "form.xlsx".to_string(), |n| n.to_string_lossy().into_owned());
+    let store = open_store(settings).await?;
+    let user = store.credentials(username).await?.with_context(|| format!("no user named {username}"))?.user;
+    let state = AppState::new(store.clone(), ServerConfig::default());
+    let caller = rumbo_server::auth::Caller { user, csrf: None };
+    match rumbo_server::collect::ops::publish(&state, &caller, &name, bytes, countries).await {
+        Ok(p) => println!(
+            "published form {} (id {}) version {}{}",
+            p.form.xml_form_id,
+            p.form.id,
+            p.version.version,
+            if p.version.changes.is_empty() { String::new() } else { format!("\n{}", p.version.changes) }
+        ),
+        Err(rumbo_server::error::ApiError::Invalid(errors)) => {
+            for e in &errors {
+                eprintln!("{}: {}: {}", file.display(), e.field, e.message);
+            }
+            bail!("{} problem(s); nothing was published", errors.len());
+        }
+        Err(e) => bail!("{e}"),
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `rumbo import submissions`: progress lines while it runs, then the report.
+async fn import_submissions(
+    settings: &Settings,
+    file: &std::path::Path,
+    form: &str,
+    username: &str,
+    mode: &str,
+    map: &[String],
+) -> Result<()> {
+    use rumbo_server::collect::import;
+    let mode = import::Mode::parse(&mode.replace('-', "_")).map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
+    let mapping = import::parse_mapping(&map.join("\n")).map_err(|e| anyhow::anyhow!("--map: {e}"))?;
+    let store = open_store(settings).await?;
+    let user = store.credentials(username).await?.with_context(|| format!("no user named {username}"))?.user;
+    let state = AppState::new(store.clone(), ServerConfig::default());
+    let caller = rumbo_server::auth::Caller { user, csrf: None };
+    let mut last = 0;
+    let report = import::run_cli(&state, &caller, form, file, &mapping, mode, |p| {
+        if p.phase != "checking" || p.checked >= last + 500 || p.checked == p.total {
+            last = p.checked;
+            eprintln!("{}: checked {}/{} rows, stored {}", p.phase, p.checked, p.total, p.stored);
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for e in &report.errors {
+        eprintln!(
+            "row {}{}{}: {}",
+            e.row,
+            e.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default(),
+            e.field.as_deref().map(|f| format!(", field {f}")).unwrap_or_default(),
+            e.message
+        );
+    }
+    println!(
+        "{}: {} rows, {} valid, {} invalid; {} stored, {} already there, {} skipped",
+        file.display(),
+        report.rows,
+        report.valid,
+        report.invalid,
+        report.created,
+        report.duplicates,
+        report.skipped
+    );
+    if let Some(why) = &report.refused {
+        println!("nothing was stored: {why}");
+    }
+    if !report.unmapped_columns.is_empty() {
+        println!("columns not used: {}", report.unmapped_columns.join(", "));
+    }
+    store.close().await;
+    if report.refused.is_some() || (mode == import::Mode::DryRun && report.invalid > 0) {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 async fn import_command(command: ImportCommand, settings: &Settings) -> Result<()> {
     init_logging(settings);
     let (file, country, level, dissolve, replace, code_property, name_property, parent_property) = match command {
+        ImportCommand::Submissions { file, form, user, mode, map } => {
+            return import_submissions(settings, &file, &form, &user, &mode, &map).await;
+        }
         ImportCommand::Countries => {
             let store = open_store(settings).await?;
             let n = demo::load_countries(&store, &Actor::system("cli")).await?;

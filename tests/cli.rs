@@ -101,3 +101,54 @@ fn form_check_and_xform_work_like_xls2xform() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn forms_are_published_and_submissions_imported_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(rumbo(d, &["import", "countries"]).status.success());
+    let added = rumbo(
+        d,
+        &["user", "add", "ana", "--role", "im_officer", "--countries", "COL", "--password", "long password 1"],
+    );
+    assert!(added.status.success(), "{}", text(&added));
+
+    let form = d.join("needs.md");
+    std::fs::write(
+        &form,
+        "| survey |\n| | type | name | label | constraint |\n| | integer | people | People | . > 0 |\n\
+         | | select_multiple need | needs | Needs | |\n\
+         | choices |\n| | list_name | name | label | |\n| | need | food | Food | |\n| | need | water | Water | |\n\
+         | settings |\n| | form_id | version | | |\n| | needs | 1 | | |\n",
+    )
+    .unwrap();
+    let refused = rumbo(d, &["form", "publish", form.to_str().unwrap(), "--countries", "PER", "--as", "ana"]);
+    assert!(!refused.status.success(), "ana works in Colombia only");
+    assert!(text(&refused).contains("PER"), "{}", text(&refused));
+    let published = rumbo(d, &["form", "publish", form.to_str().unwrap(), "--countries", "COL", "--as", "ana"]);
+    assert!(published.status.success(), "{}", text(&published));
+    assert!(text(&published).contains("published form needs"), "{}", text(&published));
+
+    let csv = d.join("rows.csv");
+    std::fs::write(&csv, "people,needs\n3,food water\n0,food\n2,water\n").unwrap();
+    let dry = rumbo(d, &["import", "submissions", csv.to_str().unwrap(), "--form", "needs", "--as", "ana"]);
+    assert_eq!(dry.status.code(), Some(1), "a dry run with an invalid row fails: {}", text(&dry));
+    assert!(text(&dry).contains("row 3"), "{}", text(&dry));
+    assert!(text(&dry).contains("3 rows, 2 valid, 1 invalid; 0 stored"), "{}", text(&dry));
+    let all =
+        rumbo(d, &["import", "submissions", csv.to_str().unwrap(), "--form", "needs", "--as", "ana", "--mode", "all"]);
+    assert!(!all.status.success());
+    assert!(text(&all).contains("nothing was stored") || text(&all).contains("0 stored"), "{}", text(&all));
+    let valid = rumbo(
+        d,
+        &["import", "submissions", csv.to_str().unwrap(), "--form", "needs", "--as", "ana", "--mode", "valid"],
+    );
+    assert!(valid.status.success(), "{}", text(&valid));
+    assert!(text(&valid).contains("2 stored"), "{}", text(&valid));
+    assert!(text(&valid).contains("checked 3/3 rows"), "progress lines: {}", text(&valid));
+    let again = rumbo(
+        d,
+        &["import", "submissions", csv.to_str().unwrap(), "--form", "needs", "--as", "ana", "--mode", "valid"],
+    );
+    assert!(text(&again).contains("0 stored, 2 already there"), "{}", text(&again));
+}

@@ -56,7 +56,7 @@ fn start(args: &[&str], port: u16) -> Server {
 }
 
 async fn wait_ready(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     loop {
         if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
             && r.status() == 200
@@ -127,7 +127,7 @@ async fn stream_and_kill(base: &str, server: &mut Server, kill_after: usize) -> 
             }
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     while acked.lock().await.len() < kill_after {
         assert!(Instant::now() < deadline, "too slow to reach {kill_after} submissions");
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -137,8 +137,7 @@ async fn stream_and_kill(base: &str, server: &mut Server, kill_after: usize) -> 
     for t in tasks {
         let _ = t.await;
     }
-    let acked = acked.lock().await.clone();
-    acked
+    acked.lock().await.clone()
 }
 
 async fn check_after_restart(base: &str, acked: &[String]) {

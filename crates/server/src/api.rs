@@ -96,6 +96,7 @@ impl utoipa::Modify for BearerAuth {
 async fn openapi() -> impl IntoResponse {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::collect::api::CollectionDoc::openapi());
+    doc.merge(crate::collect::import::ImportDoc::openapi());
     Json(doc)
 }
 

@@ -136,6 +136,47 @@ const TEXTS: &[(&str, [&str; 3])] = &[
         ],
     ),
     ("home.title", ["Overview", "Resumen", "Visão geral"]),
+    ("collect.title", ["Fill in a form", "Llenar un formulario", "Preencher um formulário"]),
+    (
+        "collect.intro",
+        [
+            "Forms open to you. They work offline once opened: answers wait on this device until the network returns.",
+            "Formularios abiertos para usted. Funcionan sin conexión una vez abiertos: las respuestas esperan en este dispositivo hasta que vuelva la red.",
+            "Formulários abertos para você. Funcionam sem conexão depois de abertos: as respostas esperam neste dispositivo até a rede voltar.",
+        ],
+    ),
+    (
+        "collect.none",
+        ["No form is open to you.", "No hay formularios abiertos para usted.", "Nenhum formulário aberto para você."],
+    ),
+    ("collect.loading", ["Loading the form…", "Cargando el formulario…", "Carregando o formulário…"]),
+    (
+        "collect.odk",
+        [
+            "On a phone with ODK Collect or KoboCollect, use the server address",
+            "En un teléfono con ODK Collect o KoboCollect, use la dirección del servidor",
+            "Em um telefone com ODK Collect ou KoboCollect, use o endereço do servidor",
+        ],
+    ),
+    ("portal.send", ["Send", "Enviar", "Enviar"]),
+    (
+        "portal.thanks",
+        [
+            "Thank you. Your answers were received.",
+            "Gracias. Sus respuestas fueron recibidas.",
+            "Obrigado. Suas respostas foram recebidas.",
+        ],
+    ),
+    ("portal.again", ["Answer again", "Responder de nuevo", "Responder novamente"]),
+    (
+        "portal.fix",
+        [
+            "Please check the answers marked below and send again.",
+            "Revise las respuestas marcadas abajo y envíe de nuevo.",
+            "Verifique as respostas marcadas abaixo e envie novamente.",
+        ],
+    ),
+    ("portal.required", ["required", "obligatorio", "obrigatório"]),
     ("home.welcome", ["Welcome", "Bienvenida/o", "Bem-vinda/o"]),
     ("home.scope", ["Your countries", "Sus países", "Seus países"]),
     ("home.all_countries", ["all countries", "todos los países", "todos os países"]),
@@ -542,15 +583,53 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ),
     ("sub.xml", ["XML as stored", "XML guardado", "XML armazenado"]),
     ("import.title", ["Import submissions", "Importar envíos", "Importar envios"]),
-    ("import.intro", ["Upload a CSV or Excel file with one submission per row (a KoboToolbox or ODK export works as it is). Start with a dry run: it checks every row and writes nothing.", "Suba un archivo CSV o Excel con un envío por fila (una exportación de KoboToolbox u ODK sirve tal cual). Empiece con una prueba: revisa cada fila y no guarda nada.", "Envie um arquivo CSV ou Excel com um envio por linha (uma exportação do KoboToolbox ou ODK serve como está). Comece com um teste: ele verifica cada linha e não grava nada."]),
+    (
+        "import.intro",
+        [
+            "Upload a CSV or Excel file with one submission per row (a KoboToolbox or ODK export works as it is). Start with a dry run: it checks every row and writes nothing.",
+            "Suba un archivo CSV o Excel con un envío por fila (una exportación de KoboToolbox u ODK sirve tal cual). Empiece con una prueba: revisa cada fila y no guarda nada.",
+            "Envie um arquivo CSV ou Excel com um envio por linha (uma exportação do KoboToolbox ou ODK serve como está). Comece com um teste: ele verifica cada linha e não grava nada.",
+        ],
+    ),
     ("import.file", ["File (CSV, XLSX or XLS)", "Archivo (CSV, XLSX o XLS)", "Arquivo (CSV, XLSX ou XLS)"]),
-    ("import.file_help", ["The first row names the columns: question names, group paths (group/question) or labels. At most 100,000 rows and 50 MB.", "La primera fila nombra las columnas: nombres de preguntas, rutas de grupo (grupo/pregunta) o etiquetas. Máximo 100.000 filas y 50 MB.", "A primeira linha nomeia as colunas: nomes de perguntas, caminhos de grupo (grupo/pergunta) ou rótulos. No máximo 100.000 linhas e 50 MB."]),
-    ("import.mapping", ["Column mapping (optional)", "Correspondencia de columnas (opcional)", "Correspondência de colunas (opcional)"]),
-    ("import.mapping_help", ["One line per column: column=field to choose the question, or column= to leave the column out. Other columns are matched automatically.", "Una línea por columna: columna=campo para elegir la pregunta, o columna= para dejar la columna fuera. Las demás columnas se emparejan solas.", "Uma linha por coluna: coluna=campo para escolher a pergunta, ou coluna= para deixar a coluna de fora. As demais colunas são associadas automaticamente."]),
+    (
+        "import.file_help",
+        [
+            "The first row names the columns: question names, group paths (group/question) or labels. At most 100,000 rows and 50 MB.",
+            "La primera fila nombra las columnas: nombres de preguntas, rutas de grupo (grupo/pregunta) o etiquetas. Máximo 100.000 filas y 50 MB.",
+            "A primeira linha nomeia as colunas: nomes de perguntas, caminhos de grupo (grupo/pergunta) ou rótulos. No máximo 100.000 linhas e 50 MB.",
+        ],
+    ),
+    (
+        "import.mapping",
+        [
+            "Column mapping (optional)",
+            "Correspondencia de columnas (opcional)",
+            "Correspondência de colunas (opcional)",
+        ],
+    ),
+    (
+        "import.mapping_help",
+        [
+            "One line per column: column=field to choose the question, or column= to leave the column out. Other columns are matched automatically.",
+            "Una línea por columna: columna=campo para elegir la pregunta, o columna= para dejar la columna fuera. Las demás columnas se emparejan solas.",
+            "Uma linha por coluna: coluna=campo para escolher a pergunta, ou coluna= para deixar a coluna de fora. As demais colunas são associadas automaticamente.",
+        ],
+    ),
     ("import.mode", ["What to do", "Qué hacer", "O que fazer"]),
-    ("import.mode_dry_run", ["Dry run: check every row, write nothing", "Prueba: revisar cada fila sin guardar nada", "Teste: verificar cada linha sem gravar nada"]),
+    (
+        "import.mode_dry_run",
+        [
+            "Dry run: check every row, write nothing",
+            "Prueba: revisar cada fila sin guardar nada",
+            "Teste: verificar cada linha sem gravar nada",
+        ],
+    ),
     ("import.mode_all", ["Import all or nothing", "Importar todo o nada", "Importar tudo ou nada"]),
-    ("import.mode_valid", ["Import only the valid rows", "Importar solo las filas válidas", "Importar apenas as linhas válidas"]),
+    (
+        "import.mode_valid",
+        ["Import only the valid rows", "Importar solo las filas válidas", "Importar apenas as linhas válidas"],
+    ),
     ("import.start", ["Start", "Iniciar", "Iniciar"]),
     ("import.phase_checking", ["Checking rows", "Revisando filas", "Verificando linhas"]),
     ("import.phase_storing", ["Storing", "Guardando", "Gravando"]),
@@ -572,13 +651,30 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("import.mapping_used", ["Columns and fields", "Columnas y campos", "Colunas e campos"]),
     ("import.unmapped", ["Columns not matched to any question", "Columnas sin pregunta", "Colunas sem pergunta"]),
     ("import.missing_fields", ["Questions without a column", "Preguntas sin columna", "Perguntas sem coluna"]),
-    ("import.not_importable", ["Columns that cannot be imported from a flat file (repeats)", "Columnas que no se pueden importar de un archivo plano (repeticiones)", "Colunas que não podem ser importadas de um arquivo plano (repetições)"]),
+    (
+        "import.not_importable",
+        [
+            "Columns that cannot be imported from a flat file (repeats)",
+            "Columnas que no se pueden importar de un archivo plano (repeticiones)",
+            "Colunas que não podem ser importadas de um arquivo plano (repetições)",
+        ],
+    ),
     ("import.errors", ["Problems by row", "Problemas por fila", "Problemas por linha"]),
     ("import.no_errors", ["No problems found.", "No se encontraron problemas.", "Nenhum problema encontrado."]),
-    ("import.truncated", ["Only the first problems are listed.", "Solo se listan los primeros problemas.", "Apenas os primeiros problemas são listados."]),
+    (
+        "import.truncated",
+        [
+            "Only the first problems are listed.",
+            "Solo se listan los primeros problemas.",
+            "Apenas os primeiros problemas são listados.",
+        ],
+    ),
     ("import.run_all", ["Import all or nothing", "Importar todo o nada", "Importar tudo ou nada"]),
     ("import.run_valid", ["Import the valid rows", "Importar las filas válidas", "Importar as linhas válidas"]),
-    ("import.nothing_written", ["Dry run: nothing was written.", "Prueba: no se guardó nada.", "Teste: nada foi gravado."]),
+    (
+        "import.nothing_written",
+        ["Dry run: nothing was written.", "Prueba: no se guardó nada.", "Teste: nada foi gravado."],
+    ),
     ("import.refused", ["Refused:", "Rechazada:", "Recusada:"]),
     ("error.forbidden", ["You may not do this", "No tiene permiso para esto", "Você não tem permissão para isto"]),
     ("error.not_found", ["Not found", "No encontrado", "Não encontrado"]),

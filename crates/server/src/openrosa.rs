@@ -41,9 +41,9 @@ pub fn digest_ha1(username: &str, password: &str) -> String {
 }
 
 /// How long a Digest nonce is accepted.
-const NONCE_LIFETIME: Duration = Duration::from_secs(3600);
+const NONCE_LIFETIME: Duration = Duration::from_hours(1);
 /// How long a checked Basic password is remembered (argon2 is slow on purpose).
-const BASIC_CACHE: Duration = Duration::from_secs(300);
+const BASIC_CACHE: Duration = Duration::from_mins(5);
 
 static NONCE_KEY: LazyLock<String> = LazyLock::new(|| new_secret(""));
 static BASIC_SEEN: LazyLock<Mutex<HashMap<String, (i64, Instant)>>> = LazyLock::new(Mutex::default);
@@ -210,16 +210,15 @@ where
             let (username, password) = decoded.split_once(':').ok_or_else(|| fail(ApiError::BadCredentials))?;
             let key = secret_hash(&decoded);
             let remembered = BASIC_SEEN.lock().ok().and_then(|seen| seen.get(&key).copied());
-            let user = match remembered.filter(|(_, at)| at.elapsed() < BASIC_CACHE) {
-                Some((id, _)) => state.store.user(id).await.map_err(|e| fail(e.into()))?,
-                None => {
-                    let user = crate::ops::authenticate(&state.store, username, password).await.map_err(fail)?;
-                    if let Ok(mut seen) = BASIC_SEEN.lock() {
-                        seen.retain(|_, (_, at)| at.elapsed() < BASIC_CACHE);
-                        seen.insert(key, (user.id, Instant::now()));
-                    }
-                    user
+            let user = if let Some((id, _)) = remembered.filter(|(_, at)| at.elapsed() < BASIC_CACHE) {
+                state.store.user(id).await.map_err(|e| fail(e.into()))?
+            } else {
+                let user = crate::ops::authenticate(&state.store, username, password).await.map_err(fail)?;
+                if let Ok(mut seen) = BASIC_SEEN.lock() {
+                    seen.retain(|_, (_, at)| at.elapsed() < BASIC_CACHE);
+                    seen.insert(key, (user.id, Instant::now()));
                 }
+                user
             };
             if !user.active {
                 return Err(fail(ApiError::BadCredentials));
@@ -418,11 +417,11 @@ async fn submission(
     let mut complete = true;
     let mut attachments = Vec::new();
     let mut total = 0usize;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(&e))? {
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
         let content_type = field.content_type().unwrap_or("application/octet-stream").to_string();
-        let bytes: Bytes = field.bytes().await.map_err(multipart_error)?;
+        let bytes: Bytes = field.bytes().await.map_err(|e| multipart_error(&e))?;
         total += bytes.len();
         if total > max {
             return Err(ApiError::TooLarge(format!(
@@ -480,7 +479,7 @@ async fn submission(
     Ok(response)
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> OpenRosaError {
+fn multipart_error(e: &axum::extract::multipart::MultipartError) -> OpenRosaError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge("the submission is larger than this server accepts: send it in parts".into()).into()
     } else {

@@ -390,7 +390,8 @@ impl Store {
         if forms.is_empty() {
             return Ok(());
         }
-        let (countries, sites, rounds): (Vec<(i64, String)>, Vec<(i64, i64)>, Vec<(i64, i64)>) = run!(self, |pool, _h| {
+        type Links = (Vec<(i64, String)>, Vec<(i64, i64)>, Vec<(i64, i64)>);
+        let (countries, sites, rounds): Links = run!(self, |pool, _h| {
             (
                 sqlx::query_as("SELECT form_id, country_code FROM form_countries ORDER BY country_code")
                     .fetch_all(pool)
@@ -531,14 +532,14 @@ impl Store {
     /// One version's files: the XLSForm as uploaded and the XForm.
     pub async fn form_version_files(&self, version_id: i64) -> Result<(FormVersion, Vec<u8>, String)> {
         run!(self, |pool, _h| {
-            let row: Option<(i64, i64, String, String, String, String, String, DateTime<Utc>, Vec<u8>, String)> =
-                sqlx::query_as(
-                    "SELECT id, form_id, version, file_name, md5, changes, created_by, created_at, xlsform, xform \
+            type Row = (i64, i64, String, String, String, String, String, DateTime<Utc>, Vec<u8>, String);
+            let row: Option<Row> = sqlx::query_as(
+                "SELECT id, form_id, version, file_name, md5, changes, created_by, created_at, xlsform, xform \
                      FROM form_versions WHERE id = $1",
-                )
-                .bind(version_id)
-                .fetch_optional(pool)
-                .await?;
+            )
+            .bind(version_id)
+            .fetch_optional(pool)
+            .await?;
             let (id, form_id, version, file_name, md5, changes, created_by, created_at, xlsform, xform) =
                 row.ok_or(StoreError::NotFound { entity: "form version" })?;
             Ok((FormVersion { id, form_id, version, file_name, md5, changes, created_by, created_at }, xlsform, xform))
@@ -684,7 +685,9 @@ impl Store {
                 tracing::warn!(error = %e, "batch failed; storing its submissions one by one");
                 let mut out = Vec::with_capacity(batch.len());
                 for one in batch {
-                    out.push(self.ingest_together(actor, std::slice::from_ref(one), false).await.map(|mut o| o.remove(0)));
+                    out.push(
+                        self.ingest_together(actor, std::slice::from_ref(one), false).await.map(|mut o| o.remove(0)),
+                    );
                 }
                 out
             }
@@ -829,8 +832,10 @@ impl Store {
                 stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter }));
                 outcomes.push(Ingested::Created { id });
             }
-            if atomic {
-                if let Some((i, o)) = outcomes.iter().enumerate().find(|(_, o)| !matches!(o, Ingested::Created { .. })) {
+            if atomic
+                && let Some((i, o)) = outcomes.iter().enumerate().find(|(_, o)| !matches!(o, Ingested::Created { .. }))
+            {
+                {
                     let why = match o {
                         Ingested::Duplicate { .. } => "was imported or submitted before".to_string(),
                         Ingested::Conflict { message } | Ingested::Refused { message, .. } => message.clone(),
@@ -1050,4 +1055,3 @@ impl Store {
         Ok(())
     }
 }
-

@@ -107,19 +107,19 @@ pub async fn read_upload(
     let mut file = None;
     let mut countries = Vec::new();
     let mut csrf = None;
-    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| upload_error(&e))? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
                 let file_name = field.file_name().unwrap_or("form.xlsx").to_string();
-                let bytes = field.bytes().await.map_err(upload_error)?;
+                let bytes = field.bytes().await.map_err(|e| upload_error(&e))?;
                 file = Some((file_name, bytes.to_vec()));
             }
             "countries" | "country" => {
-                let text = field.text().await.map_err(upload_error)?;
+                let text = field.text().await.map_err(|e| upload_error(&e))?;
                 countries.extend(text.split(',').map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()));
             }
-            "csrf" => csrf = Some(field.text().await.map_err(upload_error)?),
+            "csrf" => csrf = Some(field.text().await.map_err(|e| upload_error(&e))?),
             _ => {}
         }
     }
@@ -128,7 +128,7 @@ pub async fn read_upload(
     Ok(Upload { file_name, bytes, countries, csrf })
 }
 
-fn upload_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+fn upload_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge(format!("an XLSForm may be at most {} MB", ops::MAX_XLSFORM / (1024 * 1024)))
     } else {
@@ -196,12 +196,13 @@ async fn download_xform(
 }
 
 pub fn content_type_of(file_name: &str) -> &'static str {
-    let lower = file_name.to_ascii_lowercase();
-    if lower.ends_with(".xlsx") {
+    let ext = std::path::Path::new(file_name).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let lower = ext.as_deref().unwrap_or_default();
+    if lower == "xlsx" {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    } else if lower.ends_with(".xls") {
+    } else if lower == "xls" {
         "application/vnd.ms-excel"
-    } else if lower.ends_with(".csv") {
+    } else if lower == "csv" {
         "text/csv; charset=utf-8"
     } else {
         "application/octet-stream"

@@ -254,13 +254,13 @@ impl Collection {
                 .filter(|c| form.countries.contains(c))
                 .or_else(|| (form.countries.len() == 1).then(|| form.countries[0].clone()));
         }
-        if let (Some(c), Some(user)) = (&country, &submitter.user) {
-            if !submitter.allows(c) {
-                return Err(ApiError::Forbidden(format!(
-                    "your account ({}) may not submit data for {c}: it is scoped to other countries",
-                    user.username
-                )));
-            }
+        if let (Some(c), Some(user)) = (&country, &submitter.user)
+            && !submitter.allows(c)
+        {
+            return Err(ApiError::Forbidden(format!(
+                "your account ({}) may not submit data for {c}: it is scoped to other countries",
+                user.username
+            )));
         }
         let collected_on = ["today", "start", "end"]
             .iter()

@@ -1,6 +1,8 @@
 //! Form and submission operations behind both the JSON API and the pages: each checks the
 //! caller's permission for the countries concerned, then asks the store.
 
+use std::fmt::Write as _;
+
 use md5::{Digest as _, Md5};
 use rumbo_domain::permissions::Permission;
 use rumbo_store::FieldError;
@@ -109,10 +111,10 @@ pub async fn publish(
                     .map(|e| {
                         let mut at = e.sheet.clone();
                         if let Some(row) = e.row {
-                            at.push_str(&format!(" row {row}"));
+                            let _ = write!(at, " row {row}");
                         }
                         if let Some(col) = &e.column {
-                            at.push_str(&format!(" column {col}"));
+                            let _ = write!(at, " column {col}");
                         }
                         FieldError::new(if at.is_empty() { "file".to_string() } else { at }, e.message.clone())
                     })
@@ -130,26 +132,23 @@ pub async fn publish(
         countries.iter().map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
     countries.sort();
     countries.dedup();
-    let changes = match &existing {
-        Some(old) => {
-            require_form(caller, old, Permission::ManageForms)?;
-            match old.current_version_id {
-                Some(v) => {
-                    let before = state.collect.compiled(v).await?;
-                    rumbo_xlsform::match_versions(&before.form, &form, &[]).to_string()
-                }
-                None => String::new(),
+    let changes = if let Some(old) = &existing {
+        require_form(caller, old, Permission::ManageForms)?;
+        match old.current_version_id {
+            Some(v) => {
+                let before = state.collect.compiled(v).await?;
+                rumbo_xlsform::match_versions(&before.form, &form, &[]).to_string()
             }
+            None => String::new(),
         }
-        None => {
-            if countries.is_empty() {
-                return Err(ApiError::invalid("countries", "attach the new form to at least one country"));
-            }
-            for c in &countries {
-                caller.require(Permission::ManageForms, Some(c))?;
-            }
-            String::new()
+    } else {
+        if countries.is_empty() {
+            return Err(ApiError::invalid("countries", "attach the new form to at least one country"));
         }
+        for c in &countries {
+            caller.require(Permission::ManageForms, Some(c))?;
+        }
+        String::new()
     };
     let xform = rumbo_xlsform::to_xform(&form);
     let md5 = format!("md5:{}", hex::encode(Md5::digest(xform.as_bytes())));
@@ -340,10 +339,8 @@ async fn hide_sensitive(state: &AppState, caller: &Caller, row: &mut SubmissionR
 
 fn remove_path(value: &mut Value, parts: &[&str]) {
     match (value, parts) {
-        (Value::Object(map), [last]) => {
-            if map.contains_key(*last) {
-                map.insert((*last).to_string(), Value::String("(hidden)".into()));
-            }
+        (Value::Object(map), [last]) if map.contains_key(*last) => {
+            map.insert((*last).to_string(), Value::String("(hidden)".into()));
         }
         (Value::Object(map), [first, rest @ ..]) => {
             if let Some(v) = map.get_mut(*first) {
@@ -515,7 +512,7 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
         Value::Null => out.push((prefix.to_string(), String::new())),
         Value::String(s) => out.push((prefix.to_string(), s.clone())),
         Value::Array(items) if items.iter().all(Value::is_string) => {
-            out.push((prefix.to_string(), items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")))
+            out.push((prefix.to_string(), items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")));
         }
         v => out.push((prefix.to_string(), v.to_string())),
     }

@@ -103,10 +103,8 @@ pub fn to_xml(form: &Form, version: &str, validated: &Validated) -> String {
                 write_value(k, v, None, &mut out);
             }
         }
-        if !wrote_id {
-            if let Some(id) = &validated.instance_id {
-                write_value("instanceID", &Value::String(id.clone()), None, &mut out);
-            }
+        if !wrote_id && let Some(id) = &validated.instance_id {
+            write_value("instanceID", &Value::String(id.clone()), None, &mut out);
         }
         if let (Some(old), false) = (&validated.deprecated_id, meta.is_some_and(|m| m.contains_key("deprecatedID"))) {
             write_value("deprecatedID", &Value::String(old.clone()), None, &mut out);

@@ -39,13 +39,16 @@ pub fn router() -> Router<AppState> {
         .route("/collect/{id}", get(collect_page))
         .route("/collect/{id}/definition.json", get(definition))
         .route("/collect/{id}/expressions.js", get(expressions))
-        .route("/static/webform.js", get(|| asset("text/javascript", include_str!("../../assets/webform.js"))))
-        .route("/static/webform.css", get(|| asset("text/css", include_str!("../../assets/webform.css"))))
-        .route("/static/portal.css", get(|| asset("text/css", include_str!("../../assets/portal.css"))))
+        .route(
+            "/static/webform.js",
+            get(|| async { asset("text/javascript", include_str!("../../assets/webform.js")) }),
+        )
+        .route("/static/webform.css", get(|| async { asset("text/css", include_str!("../../assets/webform.css")) }))
+        .route("/static/portal.css", get(|| async { asset("text/css", include_str!("../../assets/portal.css")) }))
         .route("/portal/{form}", get(portal_page).post(portal_submit))
 }
 
-async fn asset(content_type: &'static str, body: &'static str) -> Response {
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     let content_type = HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
         .unwrap_or(HeaderValue::from_static("text/plain"));
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"))], body)
@@ -53,7 +56,7 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 async fn service_worker() -> Response {
-    let mut response = asset("text/javascript", include_str!("../../assets/webform-sw.js")).await;
+    let mut response = asset("text/javascript", include_str!("../../assets/webform-sw.js"));
     let h = response.headers_mut();
     h.insert("service-worker-allowed", HeaderValue::from_static("/collect/"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -78,7 +81,9 @@ async fn collect_list(State(state): State<AppState>, SignedIn(caller): SignedIn,
     let forms = ops::list_forms(&state, &caller)
         .await?
         .into_iter()
-        .filter(|f| f.open && f.current_version_id.is_some() && ops::require_form(&caller, f, Permission::Submit).is_ok())
+        .filter(|f| {
+            f.open && f.current_version_id.is_some() && ops::require_form(&caller, f, Permission::Submit).is_ok()
+        })
         .collect();
     Ok(render(&CollectList { c: Chrome::new(lang, Some(&caller), &uri, "collect.title"), forms }))
 }
@@ -161,10 +166,10 @@ struct PortalPage {
 /// The language of a form matching a query or the browser: `Español (es)` for `es`.
 fn form_language(form: &Form, wanted: Option<&str>, ui: Lang) -> Option<String> {
     let code = |l: &str| l.rsplit_once('(').map(|(_, c)| c.trim_end_matches(')').trim().to_string());
-    if let Some(w) = wanted {
-        if let Some(l) = form.languages.iter().find(|l| l.as_str() == w || code(l).as_deref() == Some(w)) {
-            return Some(l.clone());
-        }
+    if let Some(w) = wanted
+        && let Some(l) = form.languages.iter().find(|l| l.as_str() == w || code(l).as_deref() == Some(w))
+    {
+        return Some(l.clone());
     }
     form.languages
         .iter()
@@ -200,7 +205,10 @@ fn portal_fields(form: &Form, language: Option<&str>) -> Vec<PortalField> {
                 .as_deref()
                 .and_then(|l| form.choice_list(l))
                 .map(|l| {
-                    l.choices.iter().map(|c| (c.name.clone(), c.label.get(language).unwrap_or(&c.name).to_string())).collect()
+                    l.choices
+                        .iter()
+                        .map(|c| (c.name.clone(), c.label.get(language).unwrap_or(&c.name).to_string()))
+                        .collect()
                 })
                 .unwrap_or_default();
             out.push(PortalField {
@@ -221,7 +229,10 @@ fn portal_fields(form: &Form, language: Option<&str>) -> Vec<PortalField> {
     out
 }
 
-async fn public_form(state: &AppState, xml_form_id: &str) -> Result<(FormRecord, std::sync::Arc<super::Compiled>), ApiError> {
+async fn public_form(
+    state: &AppState,
+    xml_form_id: &str,
+) -> Result<(FormRecord, std::sync::Arc<super::Compiled>), ApiError> {
     let entry = state.collect.entry(xml_form_id).await?;
     if !entry.record.public || !entry.record.open {
         return Err(ApiError::NotFound(format!("public form {xml_form_id}")));
@@ -230,7 +241,7 @@ async fn public_form(state: &AppState, xml_form_id: &str) -> Result<(FormRecord,
     Ok((entry.record.clone(), compiled))
 }
 
-fn portal(form: &FormRecord, compiled: &super::Compiled, language: Option<String>, ui: Lang) -> PortalPage {
+fn portal(form: &FormRecord, compiled: &super::Compiled, language: Option<&String>, ui: Lang) -> PortalPage {
     let languages = compiled
         .form
         .languages
@@ -238,7 +249,7 @@ fn portal(form: &FormRecord, compiled: &super::Compiled, language: Option<String
         .filter(|l| l.as_str() != rumbo_xlsform::model::DEFAULT_LANGUAGE)
         .map(|l| {
             let code = l.rsplit_once('(').map_or(l.as_str(), |(_, c)| c.trim_end_matches(')'));
-            (code.to_string(), l.rsplit_once(" (").map_or(l.as_str(), |(n, _)| n).to_string(), Some(l) == language.as_ref())
+            (code.to_string(), l.rsplit_once(" (").map_or(l.as_str(), |(n, _)| n).to_string(), Some(l) == language)
         })
         .collect();
     PortalPage {
@@ -247,7 +258,7 @@ fn portal(form: &FormRecord, compiled: &super::Compiled, language: Option<String
         action: format!("/portal/{}", url_segment(&form.xml_form_id)),
         token: crate::openrosa::form_token(),
         languages,
-        fields: portal_fields(&compiled.form, language.as_deref()),
+        fields: portal_fields(&compiled.form, language.map(String::as_str)),
         thanks: false,
         problems: false,
         t_send: ui.t("portal.send"),
@@ -285,7 +296,7 @@ async fn portal_page(
 ) -> Result<Response, PageError> {
     let (form, compiled) = public_form(&state, &xml_form_id).await?;
     let language = form_language(&compiled.form, q.get("lang").map(String::as_str), ui);
-    Ok(portal_response(StatusCode::OK, &portal(&form, &compiled, language, ui)))
+    Ok(portal_response(StatusCode::OK, &portal(&form, &compiled, language.as_ref(), ui)))
 }
 
 async fn portal_submit(
@@ -299,12 +310,15 @@ async fn portal_submit(
         .map_err(|e| PageError(ApiError::BadRequest(format!("the form could not be read: {e}"))))?;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let language = form_language(&compiled.form, get("_lang"), ui);
-    let mut page = portal(&form, &compiled, language, ui);
+    let mut page = portal(&form, &compiled, language.as_ref(), ui);
     // Answers into the record: groups nested, numbers as numbers, several choices as a list.
     let mut record = Map::new();
     for f in &mut page.fields {
-        let values: Vec<String> =
-            pairs.iter().filter(|(n, v)| n == &f.name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_string()).collect();
+        let values: Vec<String> = pairs
+            .iter()
+            .filter(|(n, v)| n == &f.name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .collect();
         f.value = values.first().cloned().unwrap_or_default();
         f.values.clone_from(&values);
         if f.kind == "note" || values.is_empty() {
@@ -338,7 +352,9 @@ async fn portal_submit(
             for e in errors {
                 let name = e.field.split('/').skip(1).collect::<Vec<_>>().join("/");
                 let name = name.split('[').next().unwrap_or_default().to_string();
-                if let Some(f) = page.fields.iter_mut().find(|f| f.name == name || f.name.ends_with(&format!("/{name}"))) {
+                if let Some(f) =
+                    page.fields.iter_mut().find(|f| f.name == name || f.name.ends_with(&format!("/{name}")))
+                {
                     f.error = e.message;
                 }
             }

@@ -5,7 +5,6 @@
 
 use md5::{Digest as _, Md5};
 use reqwest::multipart::{Form, Part};
-use rumbo_store::testing::TestDb;
 use serde_json::Value;
 
 use crate::common::{TestServer, client};
@@ -396,12 +395,7 @@ fn fill(e: &mut rumbo_xlsform::xml::Element, answers: &[(&str, &str)]) {
             fill(c, answers);
         }
     }
-    if !has_children {
-        if let Some((_, v)) = answers.iter().find(|(k, _)| *k == e.name) {
-            e.children = vec![rumbo_xlsform::xml::Node::Text((*v).to_string())];
-        }
+    if !has_children && let Some((_, v)) = answers.iter().find(|(k, _)| *k == e.name) {
+        e.children = vec![rumbo_xlsform::xml::Node::Text((*v).to_string())];
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: TestDb) {}
