@@ -100,11 +100,12 @@ async fn bench(engine: &str, extra: &[String]) {
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_rumbo"))
             .args(&args)
-            .env("RUMBO_LOG", "warn")
+            // RUMBO_BENCH_LOG: the server's log filter (its log goes to standard error).
+            .env("RUMBO_LOG", std::env::var("RUMBO_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
             .env("RUMBO_DEMO_SUBMISSIONS", "0")
             .env("RUMBO_DEMO_PASSWORD", PASSWORD)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("RUMBO_BENCH_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .expect("start rumbo"),
     );

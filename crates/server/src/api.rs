@@ -588,6 +588,7 @@ async fn revoke_token(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     state.store.revoke_api_token(&caller.actor(), caller.user.id, id).await?;
+    crate::openrosa::forget_callers();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -24,6 +24,7 @@ use md5::{Digest as _, Md5};
 use rumbo_domain::permissions::Permission;
 use rumbo_domain::secrets::{constant_time_eq, new_secret, secret_hash};
 use rumbo_store::collection::{Channel, FormRecord, Ingested, NewAttachment};
+use rumbo_store::model::User;
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -47,6 +48,51 @@ const BASIC_CACHE: Duration = Duration::from_mins(5);
 
 static NONCE_KEY: LazyLock<String> = LazyLock::new(|| new_secret(""));
 static BASIC_SEEN: LazyLock<Mutex<HashMap<String, (i64, Instant)>>> = LazyLock::new(Mutex::default);
+
+/// How long a device key's or a user's account is remembered between requests: a phone
+/// sending a day of submissions does not look its account up for each one. Changes made
+/// through this server (a key revoked, a user deactivated, a password changed) forget at
+/// once ([`forget_callers`]); changes made by another process are seen within this time.
+const CALLER_CACHE: Duration = Duration::from_secs(10);
+static KEY_CALLERS: LazyLock<Mutex<HashMap<String, (User, Instant)>>> = LazyLock::new(Mutex::default);
+static USERS: LazyLock<Mutex<HashMap<i64, (User, Instant)>>> = LazyLock::new(Mutex::default);
+
+/// Forgets every remembered OpenRosa caller (after a key, a user or a password changed).
+pub fn forget_callers() {
+    if let Ok(mut c) = BASIC_SEEN.lock() {
+        c.clear();
+    }
+    if let Ok(mut c) = KEY_CALLERS.lock() {
+        c.clear();
+    }
+    if let Ok(mut c) = USERS.lock() {
+        c.clear();
+    }
+}
+
+fn remembered<K: std::hash::Hash + Eq>(cache: &Mutex<HashMap<K, (User, Instant)>>, key: &K) -> Option<User> {
+    let cache = cache.lock().ok()?;
+    cache.get(key).filter(|(_, at)| at.elapsed() < CALLER_CACHE).map(|(u, _)| u.clone())
+}
+
+fn remember<K: std::hash::Hash + Eq>(cache: &Mutex<HashMap<K, (User, Instant)>>, key: K, user: &User) {
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() > 10_000 {
+            cache.retain(|_, (_, at)| at.elapsed() < CALLER_CACHE);
+        }
+        cache.insert(key, (user.clone(), Instant::now()));
+    }
+}
+
+/// A user by id, remembered for a few seconds.
+async fn user_by_id(state: &AppState, id: i64) -> Result<User, ApiError> {
+    if let Some(user) = remembered(&USERS, &id) {
+        return Ok(user);
+    }
+    let user = state.store.user(id).await?;
+    remember(&USERS, id, &user);
+    Ok(user)
+}
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let limit = state.config.max_submission_bytes + 64 * 1024;
@@ -186,10 +232,16 @@ where
         let fail = |error: ApiError| OpenRosaError { error, basic_allowed };
         if let Some(rest) = path.path().strip_prefix("/openrosa/key/") {
             let token = rest.split('/').next().unwrap_or_default();
-            let user =
-                state.store.token_user(&secret_hash(token)).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
+            let hash = secret_hash(token);
+            let user = if let Some(user) = remembered(&KEY_CALLERS, &hash) {
+                user
+            } else {
+                let user = state.store.token_user(&hash).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
                     fail(ApiError::Forbidden("this device key is unknown, expired or revoked".into()))
                 })?;
+                remember(&KEY_CALLERS, hash, &user);
+                user
+            };
             return Ok(Self { caller: Caller { user, csrf: None }, base: format!("{origin}/openrosa/key/{token}") });
         }
         let base = format!("{origin}/openrosa");
@@ -211,7 +263,7 @@ where
             let key = secret_hash(&decoded);
             let remembered = BASIC_SEEN.lock().ok().and_then(|seen| seen.get(&key).copied());
             let user = if let Some((id, _)) = remembered.filter(|(_, at)| at.elapsed() < BASIC_CACHE) {
-                state.store.user(id).await.map_err(|e| fail(e.into()))?
+                user_by_id(&state, id).await.map_err(fail)?
             } else {
                 let user = crate::ops::authenticate(&state.store, username, password).await.map_err(fail)?;
                 if let Ok(mut seen) = BASIC_SEEN.lock() {
@@ -251,7 +303,7 @@ where
             if !constant_time_eq(&expected, &get("response").to_ascii_lowercase()) {
                 return Err(fail(ApiError::BadCredentials));
             }
-            let user = state.store.user(id).await.map_err(|e| fail(e.into()))?;
+            let user = user_by_id(&state, id).await.map_err(fail)?;
             if !user.active {
                 return Err(fail(ApiError::BadCredentials));
             }

@@ -380,6 +380,7 @@ pub async fn save_user(
         None => None,
     };
     let saved = store.save_user(&caller.actor(), id, &input, hash.as_deref()).await?;
+    crate::openrosa::forget_callers();
     if let Some(p) = password {
         store.set_digest_ha1(saved.id, &crate::openrosa::digest_ha1(&saved.username, p)).await?;
     }
@@ -407,6 +408,7 @@ pub async fn set_password(
     check_password_strength(password).map_err(|m| ApiError::invalid("password", m))?;
     let hash = hash_password(password).await?;
     store.set_password(&caller.actor(), id, &hash).await?;
+    crate::openrosa::forget_callers();
     let user = store.user(id).await?;
     Ok(store.set_digest_ha1(id, &crate::openrosa::digest_ha1(&user.username, password)).await?)
 }

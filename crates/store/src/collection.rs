@@ -640,6 +640,13 @@ impl Store {
         })
     }
 
+    /// `(code, id, country)` of every site, for linking submissions to their point.
+    pub async fn site_index(&self) -> Result<Vec<(String, i64, String)>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_as("SELECT code, id, country_code FROM sites ORDER BY code").fetch_all(pool).await?)
+        })
+    }
+
     /// `(site code, country)` of every active site, for the demo and for form choices.
     pub async fn site_codes(&self) -> Result<Vec<(String, String)>> {
         run!(self, |pool, _h| {
@@ -706,14 +713,27 @@ impl Store {
             let mut tx = h::begin_write(pool).await?;
             let mut outcomes = Vec::with_capacity(batch.len());
             let mut stored = Vec::new();
+            // What of the batch is stored already, in one query per few hundred ids.
+            let mut known: HashMap<String, (i64, String, bool)> = HashMap::new();
+            for chunk in batch.chunks(500) {
+                for table in [
+                    "SELECT instance_id, id, xml_sha256, complete FROM submissions WHERE instance_id IN (",
+                    "SELECT instance_id, submission_id, xml_sha256, TRUE FROM submission_versions WHERE instance_id IN (",
+                ] {
+                    let mut qb = sqlx::QueryBuilder::new(table);
+                    let mut ids = qb.separated(", ");
+                    for s in chunk {
+                        ids.push_bind(&s.instance_id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(String, i64, String, bool)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    for (instance, id, sha, complete) in rows {
+                        known.insert(instance, (id, sha, complete));
+                    }
+                }
+            }
             for s in batch {
-                let existing: Option<(i64, String, bool)> = sqlx::query_as(
-                    "SELECT id, xml_sha256, complete FROM submissions WHERE instance_id = $1 \
-                     UNION ALL SELECT submission_id, xml_sha256, TRUE FROM submission_versions WHERE instance_id = $1",
-                )
-                .bind(&s.instance_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let existing = known.get(&s.instance_id).cloned();
                 if let Some((id, sha, complete)) = existing {
                     if sha != s.xml_sha256 {
                         outcomes.push(Ingested::Conflict {
@@ -745,6 +765,7 @@ impl Store {
                             .bind(id)
                             .execute(&mut *tx)
                             .await?;
+                        known.insert(s.instance_id.clone(), (id, sha.clone(), true));
                     }
                     if added > 0 || (!complete && s.complete) {
                         stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter, "part": true }));
@@ -796,6 +817,7 @@ impl Store {
                             .await?;
                         insert_attachment!(tx, id, a);
                     }
+                    known.insert(s.instance_id.clone(), (id, s.xml_sha256.clone(), s.complete));
                     stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter, "edits": old }));
                     outcomes.push(Ingested::Created { id });
                     continue;
@@ -829,6 +851,7 @@ impl Store {
                 for a in &s.attachments {
                     insert_attachment!(tx, id, a);
                 }
+                known.insert(s.instance_id.clone(), (id, s.xml_sha256.clone(), s.complete));
                 stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter }));
                 outcomes.push(Ingested::Created { id });
             }

@@ -51,7 +51,9 @@ async fn run(store: Store, mut jobs: mpsc::Receiver<Job>) {
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (submissions, replies): (Vec<NewSubmission>, Vec<_>) =
             batch.drain(..).map(|job| (job.submission, job.reply)).unzip();
+        let started = std::time::Instant::now();
         let outcomes = store.ingest(&actor, &submissions).await;
+        tracing::debug!(batch = submissions.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "batch committed");
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // The sender may have gone (client disconnected): its submission is stored anyway.
             let _ = reply.send(outcome.map_err(ApiError::from));

@@ -14,6 +14,7 @@ pub mod web;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use rumbo_domain::permissions::Permission;
@@ -77,13 +78,21 @@ pub struct Collection {
     store: Store,
     forms: RwLock<HashMap<String, Arc<FormEntry>>>,
     compiled: Mutex<HashMap<i64, Arc<Compiled>>>,
+    /// Site code -> (id, country), read again every [`SITES_FOR`].
+    sites: RwLock<Option<(Instant, Arc<SiteIndex>)>>,
     writer: ingest::Writer,
 }
+
+type SiteIndex = HashMap<String, (i64, String)>;
+
+/// How long the site index is used before it is read again (sites change rarely; a new
+/// point is known to the collection within this time).
+const SITES_FOR: Duration = Duration::from_secs(30);
 
 impl Collection {
     pub fn new(store: Store) -> Self {
         let writer = ingest::Writer::start(store.clone());
-        Self { store, forms: RwLock::default(), compiled: Mutex::default(), writer }
+        Self { store, forms: RwLock::default(), compiled: Mutex::default(), sites: RwLock::default(), writer }
     }
 
     /// Forgets what is cached of the forms (after a version is published or a form changed).
@@ -91,6 +100,23 @@ impl Collection {
         if let Ok(mut forms) = self.forms.write() {
             forms.clear();
         }
+    }
+
+    /// The id and country of a site code.
+    async fn site(&self, code: &str) -> ApiResult<Option<(i64, String)>> {
+        let cached = self.sites.read().ok().and_then(|s| s.clone()).filter(|(at, _)| at.elapsed() < SITES_FOR);
+        let index = if let Some((_, index)) = cached {
+            index
+        } else {
+            let index: Arc<SiteIndex> = Arc::new(
+                self.store.site_index().await?.into_iter().map(|(code, id, country)| (code, (id, country))).collect(),
+            );
+            if let Ok(mut sites) = self.sites.write() {
+                *sites = Some((Instant::now(), index.clone()));
+            }
+            index
+        };
+        Ok(index.get(code).cloned())
     }
 
     /// The form devices know as `xml_form_id`, with its versions.
@@ -235,7 +261,7 @@ impl Collection {
         // The site answer links the submission to its point, and so to its country.
         let (mut site_id, mut country) = (None, None);
         if let Some(code) = record::answer(&validated.record, "site").and_then(Value::as_str) {
-            if let Some((id, c)) = self.store.site_by_code(code).await? {
+            if let Some((id, c)) = self.site(code).await? {
                 site_id = Some(id);
                 country = Some(c);
             }

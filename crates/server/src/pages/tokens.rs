@@ -110,5 +110,6 @@ async fn revoke(
     Posted { caller, .. }: Posted<Ignored>,
 ) -> PageResult {
     state.store.revoke_api_token(&caller.actor(), caller.user.id, id).await?;
+    crate::openrosa::forget_callers();
     Ok(see_other("/tokens?notice=deleted"))
 }
