@@ -112,6 +112,7 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("nav.tokens", ["API tokens", "Tokens de API", "Tokens de API"]),
     ("nav.audit", ["Audit log", "Registro de auditoría", "Registro de auditoria"]),
     ("nav.forms", ["Forms", "Formularios", "Formulários"]),
+    ("nav.collect", ["Fill in", "Llenar", "Preencher"]),
     ("nav.data", ["Data", "Datos", "Dados"]),
     ("nav.protection", ["Protection", "Protección", "Proteção"]),
     ("nav.response", ["5W", "5W", "5W"]),

@@ -21,7 +21,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rumbo_store::Store;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use settings::Settings;
@@ -88,10 +88,24 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response_with_state(state.clone(), security_headers))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+                    // Device keys travel in the path (/openrosa/key/TOKEN/…): never log them.
+                    tracing::info_span!("request", method = %request.method(), uri = %loggable_path(request.uri()))
+                })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The request's path for the log, with any OpenRosa device key replaced by `***`.
+fn loggable_path(uri: &axum::http::Uri) -> String {
+    match uri.path().strip_prefix("/openrosa/key/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, after)) => format!("/openrosa/key/***/{after}"),
+            None => "/openrosa/key/***".to_string(),
+        },
+        None => uri.path().to_string(),
+    }
 }
 
 /// Unknown addresses: a JSON error under `/api/`, a page elsewhere.
@@ -166,4 +180,17 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn device_keys_stay_out_of_the_log() {
+        let uri: axum::http::Uri = "/openrosa/key/rumbo_secret123/submission?x=1".parse().unwrap();
+        assert_eq!(super::loggable_path(&uri), "/openrosa/key/***/submission");
+        let uri: axum::http::Uri = "/openrosa/key/rumbo_secret123".parse().unwrap();
+        assert_eq!(super::loggable_path(&uri), "/openrosa/key/***");
+        let uri: axum::http::Uri = "/sites?country=COL".parse().unwrap();
+        assert_eq!(super::loggable_path(&uri), "/sites");
+    }
 }

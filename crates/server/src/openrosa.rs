@@ -334,7 +334,9 @@ fn xml_response(status: StatusCode, body: &str) -> Response {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    crate::collect::record::escape(text, &mut out);
+    out
 }
 
 fn response_body(message: &str, nature: &str) -> String {
@@ -370,7 +372,7 @@ async fn form_list(
             continue;
         }
         let id = escape(&form.xml_form_id);
-        let path_id = url_segment(&form.xml_form_id);
+        let path_id = crate::collect::record::url_segment(&form.xml_form_id);
         let _ = write!(
             body,
             "<xform><formID>{id}</formID><name>{}</name><version>{}</version><hash>{}</hash>\
@@ -384,19 +386,6 @@ async fn form_list(
     }
     body.push_str("</xforms>");
     Ok(xml_response(StatusCode::OK, &body))
-}
-
-/// A form id as one path segment.
-fn url_segment(id: &str) -> String {
-    let mut out = String::new();
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 async fn visible_form(

@@ -32,6 +32,22 @@ macro_rules! insert_attachment {
     }};
 }
 
+/// Replaces a form's links in `$table` (countries, sites or rounds) when new ones are given.
+macro_rules! replace_links {
+    ($tx:ident, $table:literal, $column:literal, $id:expr, $values:expr) => {{
+        if let Some(values) = $values {
+            sqlx::query(concat!("DELETE FROM ", $table, " WHERE form_id = $1")).bind($id).execute(&mut *$tx).await?;
+            for value in values {
+                sqlx::query(concat!("INSERT INTO ", $table, " (form_id, ", $column, ") VALUES ($1, $2)"))
+                    .bind($id)
+                    .bind(value)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+    }};
+}
+
 /// Copies a submission's current version into `submission_versions`.
 macro_rules! keep_version {
     ($tx:ident, $id:expr, $by:expr, $reason:expr, $now:expr) => {{
@@ -575,36 +591,9 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            if let Some(countries) = &settings.countries {
-                sqlx::query("DELETE FROM form_countries WHERE form_id = $1").bind(id).execute(&mut *tx).await?;
-                for c in countries {
-                    sqlx::query("INSERT INTO form_countries (form_id, country_code) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(c)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            if let Some(sites) = &settings.site_ids {
-                sqlx::query("DELETE FROM form_sites WHERE form_id = $1").bind(id).execute(&mut *tx).await?;
-                for s in sites {
-                    sqlx::query("INSERT INTO form_sites (form_id, site_id) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(s)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            if let Some(rounds) = &settings.round_ids {
-                sqlx::query("DELETE FROM form_rounds WHERE form_id = $1").bind(id).execute(&mut *tx).await?;
-                for r in rounds {
-                    sqlx::query("INSERT INTO form_rounds (form_id, round_id) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(r)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
+            replace_links!(tx, "form_countries", "country_code", id, &settings.countries);
+            replace_links!(tx, "form_sites", "site_id", id, &settings.site_ids);
+            replace_links!(tx, "form_rounds", "round_id", id, &settings.round_ids);
             h::audit(
                 &mut tx,
                 AuditEvent {
@@ -630,29 +619,10 @@ impl Store {
         self.form(id).await
     }
 
-    /// Site id and country of a site code, for linking submissions to their point.
-    pub async fn site_by_code(&self, code: &str) -> Result<Option<(i64, String)>> {
-        run!(self, |pool, _h| {
-            Ok(sqlx::query_as("SELECT id, country_code FROM sites WHERE code = $1")
-                .bind(code)
-                .fetch_optional(pool)
-                .await?)
-        })
-    }
-
     /// `(code, id, country)` of every site, for linking submissions to their point.
     pub async fn site_index(&self) -> Result<Vec<(String, i64, String)>> {
         run!(self, |pool, _h| {
             Ok(sqlx::query_as("SELECT code, id, country_code FROM sites ORDER BY code").fetch_all(pool).await?)
-        })
-    }
-
-    /// `(site code, country)` of every active site, for the demo and for form choices.
-    pub async fn site_codes(&self) -> Result<Vec<(String, String)>> {
-        run!(self, |pool, _h| {
-            Ok(sqlx::query_as("SELECT code, country_code FROM sites WHERE active = TRUE ORDER BY code")
-                .fetch_all(pool)
-                .await?)
         })
     }
 

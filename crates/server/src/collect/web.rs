@@ -11,7 +11,6 @@
 //! and works on any browser; the server checks the answers and shows what to fix.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use askama::Template;
 use axum::Router;
@@ -255,7 +254,7 @@ fn portal(form: &FormRecord, compiled: &super::Compiled, language: Option<&Strin
     PortalPage {
         lang: ui.code().into(),
         title: compiled.form.title.clone(),
-        action: format!("/portal/{}", url_segment(&form.xml_form_id)),
+        action: format!("/portal/{}", crate::collect::record::url_segment(&form.xml_form_id)),
         token: crate::openrosa::form_token(),
         languages,
         fields: portal_fields(&compiled.form, language.map(String::as_str)),
@@ -267,18 +266,6 @@ fn portal(form: &FormRecord, compiled: &super::Compiled, language: Option<&Strin
         t_fix: ui.t("portal.fix"),
         t_required: ui.t("portal.required"),
     }
-}
-
-fn url_segment(id: &str) -> String {
-    let mut out = String::new();
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 fn portal_response(status: StatusCode, page: &PortalPage) -> Response {

@@ -391,19 +391,7 @@ fn path_segment(text: &str) -> String {
     out
 }
 
-/// Escapes text for HTML (element content and quoted attributes).
-fn escape_html(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+use crate::collect::record::escape as escape_html;
 
 /// The answers as nested definition lists: groups nest, repeats become numbered lists.
 /// Written here rather than in the template because it is recursive; every text is escaped.

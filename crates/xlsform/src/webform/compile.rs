@@ -11,68 +11,11 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::xpath::{Axis, BinaryOp, Expr, NodeTest, Step};
+use crate::xpath::{Axis, BinaryOp, Expr, NodeTest, Step, arity};
 
 /// Field name -> element names from the primary root down (`age` ->
 /// `["data", "member", "age"]`), as [`crate::xpath::Env::fields`].
 pub type FieldPaths = HashMap<String, Vec<String>>;
-
-const MANY: usize = usize::MAX;
-
-/// Accepted argument counts of each function, `(min, max)`: the same table
-/// the Rust evaluator checks before it evaluates a call.
-fn arity(name: &str) -> Option<(usize, usize)> {
-    Some(match name {
-        "true" | "false" | "last" | "pi" | "today" | "now" | "random" | "current" => (0, 0),
-        "not"
-        | "boolean"
-        | "count"
-        | "sum"
-        | "floor"
-        | "ceiling"
-        | "int"
-        | "abs"
-        | "log"
-        | "log10"
-        | "exp"
-        | "exp10"
-        | "sqrt"
-        | "sin"
-        | "cos"
-        | "tan"
-        | "asin"
-        | "acos"
-        | "atan"
-        | "count-selected"
-        | "count-non-empty"
-        | "date"
-        | "decimal-date"
-        | "decimal-date-time"
-        | "decimal-time"
-        | "boolean-from-string"
-        | "distance"
-        | "area"
-        | "once"
-        | "instance"
-        | "base64-decode"
-        | "jr:itext" => (1, 1),
-        "number" | "string" | "string-length" | "normalize-space" | "name" | "local-name" | "position" | "uuid" => {
-            (0, 1)
-        }
-        "contains" | "starts-with" | "ends-with" | "substring-before" | "substring-after" | "coalesce" | "selected"
-        | "selected-at" | "jr:choice-name" | "regex" | "pow" | "atan2" | "format-date" | "format-date-time"
-        | "extract-signed" => (2, 2),
-        "substring" | "substr" | "digest" => (2, 3),
-        "translate" | "if" => (3, 3),
-        "round" | "randomize" => (1, 2),
-        "concat" => (0, MANY),
-        "join" | "min" | "max" => (1, MANY),
-        "checklist" | "weighted-checklist" => (2, MANY),
-        "indexed-repeat" => (3, 7),
-        "pulldata" => (4, 4),
-        _ => return None,
-    })
-}
 
 /// Text as a JavaScript string literal that is also safe inside an HTML
 /// `<script>` element: quotes, backslashes and control characters escaped,

@@ -98,8 +98,8 @@ pub const KNOWN_FUNCTIONS: &[&str] = &[
 
 const MANY: usize = usize::MAX;
 
-/// Accepted argument counts, `(min, max)`.
-fn arity(name: &str) -> Option<(usize, usize)> {
+/// Accepted argument counts, `(min, max)` (the browser's compiled expressions check the same).
+pub(crate) fn arity(name: &str) -> Option<(usize, usize)> {
     Some(match name {
         "true" | "false" | "last" | "pi" | "today" | "now" | "random" | "current" => (0, 0),
         "not"

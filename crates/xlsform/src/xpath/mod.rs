@@ -61,6 +61,7 @@ mod value;
 
 pub use ast::{Axis, BinaryOp, Expr, LocationPath, NodeTest, Step};
 pub use eval::{ChoiceLabels, Env, EvalError, evaluate};
+pub(crate) use functions::arity;
 pub use functions::{KNOWN_FUNCTIONS, check_functions};
 pub use parser::{MAX_DEPTH, SyntaxError, parse};
 pub use tree::{Instance, NodeId};
