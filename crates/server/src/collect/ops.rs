@@ -282,8 +282,9 @@ pub async fn list_submissions(
     }
     filter.scope = caller.scope();
     let mut page = state.store.list_submissions(form.id, &filter).await?;
+    let versions = state.store.form_versions(form.id).await?;
     for row in &mut page.items {
-        hide_sensitive(state, caller, row).await?;
+        hide_sensitive(state, caller, &versions, row).await?;
     }
     Ok((form, page))
 }
@@ -306,7 +307,8 @@ pub async fn submission(state: &AppState, caller: &Caller, id: i64) -> ApiResult
     let mut detail = state.store.submission(id).await?;
     let form = state.store.form(detail.row.form_id).await?;
     require_submission(caller, &form, detail.row.country_code.as_deref(), Permission::ViewSubmissions)?;
-    if hide_sensitive(state, caller, &mut detail.row).await? {
+    let versions = state.store.form_versions(form.id).await?;
+    if hide_sensitive(state, caller, &versions, &mut detail.row).await? {
         detail.xml = String::new();
         for v in &mut detail.versions {
             v.data = String::new();
@@ -317,12 +319,17 @@ pub async fn submission(state: &AppState, caller: &Caller, id: i64) -> ApiResult
 
 /// Removes the answers of sensitive questions for callers who do not review; says whether
 /// anything was hidden.
-async fn hide_sensitive(state: &AppState, caller: &Caller, row: &mut SubmissionRow) -> ApiResult<bool> {
+async fn hide_sensitive(
+    state: &AppState,
+    caller: &Caller,
+    versions: &[FormVersion],
+    row: &mut SubmissionRow,
+) -> ApiResult<bool> {
     if row.country_code.as_deref().is_some_and(|c| caller.allows(Permission::ReviewSubmissions, Some(c))) {
         return Ok(false);
     }
-    let version = state.store.form_versions(row.form_id).await?.into_iter().find(|v| v.version == row.version);
-    let Some(version) = version else { return Ok(false) };
+    let version = versions.iter().find(|v| v.version == row.version);
+    let version = version.ok_or_else(|| ApiError::NotFound("form version".into()))?;
     let compiled = state.collect.compiled(version.id).await?;
     let paths = compiled.validator.sensitive_paths();
     if paths.is_empty() {
@@ -334,6 +341,20 @@ async fn hide_sensitive(state: &AppState, caller: &Caller, row: &mut SubmissionR
         remove_path(&mut data, &parts);
     }
     row.data = data.to_string();
+    // A problem with a sensitive answer may quote it: only its field is said.
+    let sensitive: Vec<String> = paths.iter().map(|p| p.trim_start_matches('/').to_string()).collect();
+    let mut errors = row.error_list();
+    if let Some(list) = errors.as_array_mut() {
+        for e in list {
+            let field = e["field"].as_str().unwrap_or_default();
+            let plain: String =
+                field.split('[').map(|part| part.split_once(']').map_or(part, |(_, rest)| rest)).collect();
+            if sensitive.contains(&plain) {
+                e["message"] = Value::String("(hidden)".into());
+            }
+        }
+    }
+    row.errors = errors.to_string();
     Ok(true)
 }
 

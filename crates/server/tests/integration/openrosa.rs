@@ -399,3 +399,51 @@ fn fill(e: &mut rumbo_xlsform::xml::Element, answers: &[(&str, &str)]) {
         e.children = vec![rumbo_xlsform::xml::Node::Text((*v).to_string())];
     }
 }
+
+const KEPT_MD: &str = "\
+| survey   |            |        |        |                   |           |
+|          | type       | name   | label  | constraint        | sensitive |
+|          | integer    | adults | Adults | . < 50            |           |
+|          | text       | phone  | Phone  | regex(., '^[0-9]+$') | yes    |
+| settings |            |        |        |                   |           |
+|          | form_id    | version |       |                   |           |
+|          | kept       | 1      |        |                   |           |
+";
+
+server_tests! {
+    async fn forms_may_keep_submissions_with_errors_and_viewers_never_read_sensitive_answers(s: TestServer) {
+        let form_id = publish(&s, "kept.md", KEPT_MD, "COL").await;
+        let admin = s.token("admin").await;
+        let xml = "<data id=\"kept\" version=\"1\"><adults>70</adults><phone>call +57 300</phone>\
+                   <meta><instanceID>uuid:77777777-7777-4777-8777-777777777777</instanceID></meta></data>";
+        let enumerator = s.token("enumerator").await;
+        let url = s.url(&format!("/openrosa/key/{enumerator}/submission"));
+        let r = client().post(&url).multipart(multipart(xml, None, false)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "refused while the form does not keep errors");
+        let r = client().put(s.url(&format!("/api/v1/forms/{form_id}"))).bearer_auth(&admin)
+            .json(&serde_json::json!({ "accept_with_errors": true })).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client().post(&url).multipart(multipart(xml, None, false)).send().await.unwrap();
+        assert_eq!(r.status(), 201, "kept, with its errors");
+
+        let list = |token: String, query: &'static str| {
+            let url = s.url(&format!("/api/v1/forms/{form_id}/submissions{query}"));
+            async move { client().get(url).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let page = list(admin.clone(), "?errors=true").await;
+        assert_eq!(page["total"], 1, "{page}");
+        let row = &page["items"][0];
+        assert_eq!(row["error_count"], 2);
+        assert_eq!(row["data"]["phone"], "call +57 300");
+        assert!(row["validation_errors"].to_string().contains("phone"));
+        assert_eq!(list(admin.clone(), "?errors=false").await["total"], 0);
+
+        let viewer = s.token("viewer").await;
+        let page = list(viewer, "").await;
+        let row = &page["items"][0];
+        assert_eq!(row["data"]["phone"], "(hidden)");
+        assert_eq!(row["data"]["adults"], 70);
+        let errors = row["validation_errors"].to_string();
+        assert!(!errors.contains("+57"), "a problem with a sensitive answer does not quote it: {errors}");
+    }
+}
