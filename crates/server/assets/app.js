@@ -20,6 +20,19 @@ document.addEventListener("DOMContentLoaded", () => {
     map.addEventListener("mouseleave", () => { hover.textContent = ""; });
   }
 
+  // Signing out forgets the form pages kept for offline use (they hold the user's name);
+  // submissions still waiting to be sent stay in their outbox.
+  const signOut = document.querySelector('form[action="/logout"]');
+  if (signOut && window.caches) {
+    signOut.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const done = () => signOut.submit();
+      caches.keys()
+        .then((keys) => Promise.all(keys.filter((k) => k.indexOf("rumbo-forms-") === 0).map((k) => caches.delete(k))))
+        .then(done, done);
+    }, { once: true });
+  }
+
   // A new country in the map picker redraws at once.
   const picker = document.getElementById("map-country");
   if (picker) picker.addEventListener("change", () => picker.form.submit());

@@ -479,5 +479,20 @@ async fn drive(driver: &WebDriver, chromedriver: &str, server: &TestServer, rela
     ensure!(outbox_count(driver).await? == 0, "the outbox stays empty");
     let total = &stored(server, &admin, form_id).await?["total"];
     ensure!(*total == json!(1), "exactly one submission, no duplicate: {total}");
+
+    // Signing out forgets the pages kept for offline use (they hold the user's name).
+    wd(wd(driver.find(By::Id("sign-out")).await)?.click().await)?;
+    wait_for("the sign-in page", || async {
+        Ok(wd(driver.current_url().await)?.path().starts_with("/login").then_some(()))
+    })
+    .await?;
+    let kept = js_async(
+        driver,
+        "var done = arguments[arguments.length - 1];
+         caches.keys().then(function (keys) { done(keys.filter(function (k) { return k.indexOf('rumbo-forms-') === 0; }).length); },
+                            function (e) { done(String(e)); });",
+    )
+    .await?;
+    ensure!(kept == json!(0), "no form cache is left after signing out: {kept}");
     Ok(())
 }
