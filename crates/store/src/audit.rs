@@ -119,6 +119,20 @@ impl Store {
         })
     }
 
+    /// The audit lines of one record, oldest first (a submission's reviews, edits, deletions).
+    pub async fn audit_of(&self, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_as(
+                "SELECT id, at, actor_id, actor, action, entity, entity_id, country_code, detail, prev_hash, hash \
+                 FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id LIMIT 1000",
+            )
+            .bind(entity)
+            .bind(entity_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// One audit line.
     pub async fn audit_line(&self, id: i64) -> Result<AuditRecord> {
         run!(self, |pool, _h| {

@@ -478,6 +478,8 @@ struct SubmissionPage {
     validation_errors: Vec<(String, String)>,
     attachments: Vec<AttachmentLine>,
     versions: Vec<VersionLine>,
+    /// Reviews, edits, deletions and restorations: when, who, what, why.
+    history: Vec<(String, String, &'static str, String)>,
     xml: String,
     can_review: bool,
 }
@@ -530,6 +532,24 @@ async fn show(
             replaced_at: when(&v.replaced_at),
         })
         .collect();
+    let history = state
+        .store
+        .audit_of("submission", &row.id.to_string())
+        .await?
+        .into_iter()
+        .map(|line| {
+            let detail: Value = serde_json::from_str(&line.detail).unwrap_or(Value::Null);
+            let what = match line.action.as_str() {
+                "review" => status_label(lang, detail["after"].as_str().unwrap_or_default()),
+                "update" => lang.t("sub.history_edited"),
+                "delete" => lang.t("sub.history_deleted"),
+                "restore" => lang.t("sub.history_restored"),
+                _ => lang.t("sub.history_other"),
+            };
+            let why = detail["note"].as_str().or_else(|| detail["reason"].as_str()).unwrap_or_default().to_string();
+            (when(&line.at), line.actor, what, why)
+        })
+        .collect();
     let mut c = Chrome::new(lang, Some(&caller), &uri, "sub.detail");
     c.title = format!("{} — {}", lang.t("sub.detail"), row.instance_id);
     let page = SubmissionPage {
@@ -542,6 +562,7 @@ async fn show(
         validation_errors,
         attachments,
         versions,
+        history,
         xml: detail.xml,
         can_review,
         form,

@@ -210,6 +210,8 @@ crate::server_tests! {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let (_, html) = page(&c, s.url(&format!("/submissions/{id}?notice=saved"))).await;
         assert!(html.contains("Saved.") && html.contains("<span class=\"status status-approved\" id=\"status\">Approved</span>"));
+        assert!(html.contains("id=\"review-history\""), "the review history is shown");
+        assert!(html.contains("<strong>Approved</strong>: checked by phone"), "with the reviewer's note");
         let (_, html) = page(&c, table("?status=approved")).await;
         assert!(html.contains(&format!("href=\"/submissions/{id}\"")));
 
