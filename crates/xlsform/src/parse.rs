@@ -861,7 +861,10 @@ pub(crate) fn truthy(value: &str) -> bool {
 /// Checks that need the whole form: names, lists, references, expressions.
 fn check(form: &Form, sheet: &str, errors: &mut Vec<FormError>) {
     let walk = form.walk();
-    let names: HashSet<&str> = walk.iter().map(|(_, field)| field.name.as_str()).collect();
+    let mut names: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (_, field) in &walk {
+        names.entry(field.name.as_str()).or_default().push(field.row);
+    }
     let mut sibling_names: HashMap<(&[&str], String), usize> = HashMap::new();
     for (path, field) in &walk {
         if !field.name.is_empty() && !is_xml_name(&field.name) {
@@ -971,7 +974,7 @@ fn check_expression(
     row: usize,
     column: &str,
     text: &str,
-    names: &HashSet<&str>,
+    names: &HashMap<&str, Vec<usize>>,
     errors: &mut Vec<FormError>,
 ) {
     match xpath::parse(text) {
@@ -983,13 +986,25 @@ fn check_expression(
         )),
         Ok(expression) => {
             for name in expression.fields() {
-                if !names.contains(name) {
-                    errors.push(FormError::new(
+                match names.get(name).map(Vec::as_slice) {
+                    None | Some([]) => errors.push(FormError::new(
                         sheet,
                         Some(row),
                         Some(column),
                         format!("`${{{name}}}` refers to a field that does not exist"),
-                    ));
+                    )),
+                    // As pyxform: a reference must name one field (a group named like a
+                    // question would otherwise be taken for it without a word).
+                    Some([_]) => {}
+                    Some(rows) => errors.push(FormError::new(
+                        sheet,
+                        Some(row),
+                        Some(column),
+                        format!(
+                            "`${{{name}}}` is ambiguous: rows {} all use the name `{name}`; rename all but one",
+                            rows.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                        ),
+                    )),
                 }
             }
             for function in xpath::check_functions(&expression) {
@@ -1111,6 +1126,16 @@ mod tests {
         assert!(all.contains("`begin group` `g` is never closed"), "{all}");
         assert!(all.contains("`frobnicate()` is not a function of ODK XPath"), "{all}");
         assert!(errors.len() >= 8, "{all}");
+    }
+
+    #[test]
+    fn a_reference_to_a_name_used_twice_is_ambiguous() {
+        let md = "| survey |\n| | type | name | label | relevant |\n| | begin group | needs | Needs | |\n\
+                  | | select_multiple n | needs | Which? | |\n| | end group | | | |\n\
+                  | | text | other | Other | selected(${needs}, 'x') |\n\
+                  | choices |\n| | list_name | name | label | |\n| | n | x | X | |\n";
+        let errors = read_form(md.as_bytes(), Some("f.md")).unwrap_err().to_string();
+        assert!(errors.contains("`${needs}` is ambiguous: rows 3, 4 all use the name `needs`"), "{errors}");
     }
 
     #[test]
