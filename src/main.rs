@@ -335,7 +335,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
             summary.organisations
         );
         for user in store.list_users(&ListFilter { limit: Some(1000), ..Default::default() }).await?.items {
-            store.set_digest_ha1(user.id, &rumbo_server::openrosa::digest_ha1(&user.username, password)).await?;
+            store.set_digest_ha1(user.id, rumbo_server::openrosa::digest_secret(&user, password).as_deref()).await?;
         }
         let state = AppState::new(store.clone(), ServerConfig::default());
         let started = std::time::Instant::now();
@@ -416,7 +416,7 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
             };
             input.normalise();
             let user = store.save_user(&actor, None, &input, Some(&hash_password(&password))).await?;
-            store.set_digest_ha1(user.id, &rumbo_server::openrosa::digest_ha1(&user.username, &password)).await?;
+            store.set_digest_ha1(user.id, rumbo_server::openrosa::digest_secret(&user, &password).as_deref()).await?;
             println!("created user {} ({})", user.username, user.role);
             if generated {
                 println!("password: {password}");
@@ -440,7 +440,8 @@ async fn user_command(command: UserCommand, settings: &Settings) -> Result<()> {
             let id = store.user_id_by_username(&username).await.with_context(|| format!("no user named {username}"))?;
             let (password, generated) = password_or_new(password)?;
             store.set_password(&actor, id, &hash_password(&password)).await?;
-            store.set_digest_ha1(id, &rumbo_server::openrosa::digest_ha1(&username, &password)).await?;
+            let user = store.user(id).await?;
+            store.set_digest_ha1(id, rumbo_server::openrosa::digest_secret(&user, &password).as_deref()).await?;
             println!("password of {username} changed");
             if generated {
                 println!("password: {password}");

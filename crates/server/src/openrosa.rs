@@ -24,7 +24,7 @@ use md5::{Digest as _, Md5};
 use rumbo_domain::permissions::Permission;
 use rumbo_domain::secrets::{constant_time_eq, new_secret, secret_hash};
 use rumbo_store::collection::{Channel, FormRecord, Ingested, NewAttachment};
-use rumbo_store::model::User;
+use rumbo_store::model::{Role, User};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -39,6 +39,26 @@ pub const REALM: &str = "Rumbo";
 /// `MD5(username:realm:password)`, what the server keeps to check Digest answers.
 pub fn digest_ha1(username: &str, password: &str) -> String {
     hex::encode(Md5::digest(format!("{username}:{REALM}:{password}").as_bytes()))
+}
+
+/// The Digest secret to keep for a user, if any. It is as good as the password for this
+/// realm and far quicker to guess from than argon2, so it is kept only for the roles that
+/// collect data on phones (enumerators and IM officers); administrators use device keys.
+pub fn digest_secret(user: &User, password: &str) -> Option<String> {
+    matches!(user.role, Role::Enumerator | Role::ImOfficer).then(|| digest_ha1(&user.username, password))
+}
+
+/// `(nonce, nc)` pairs already answered: a Digest answer is good once.
+static ANSWERED: LazyLock<Mutex<std::collections::HashSet<String>>> = LazyLock::new(Mutex::default);
+
+/// Whether this `(nonce, nc)` is new (and remembers it).
+fn first_use(nonce: &str, nc: &str) -> bool {
+    let Ok(mut seen) = ANSWERED.lock() else { return false };
+    if seen.len() > 200_000 {
+        // Forget the pairs of expired nonces (they are refused anyway).
+        seen.retain(|key| key.split_once('|').is_some_and(|(n, _)| nonce_valid(n)));
+    }
+    seen.insert(format!("{nonce}|{nc}"))
 }
 
 /// How long a Digest nonce is accepted.
@@ -162,17 +182,24 @@ fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// A nonce made at `secs`: the time, a random part (two challenges in the same second
+/// differ), and a signature over both with the server's key.
 fn nonce_at(secs: u64) -> String {
+    nonce_with(secs, &new_secret("")[..16])
+}
+
+fn nonce_with(secs: u64, salt: &str) -> String {
     let stamp = format!("{secs:x}");
-    let sig = Sha256::digest(format!("{stamp}:{}", &*NONCE_KEY).as_bytes());
-    format!("{stamp}.{}", hex::encode(&sig[..12]))
+    let sig = Sha256::digest(format!("{stamp}.{salt}:{}", &*NONCE_KEY).as_bytes());
+    format!("{stamp}.{salt}.{}", hex::encode(&sig[..12]))
 }
 
 /// Whether a nonce is one of ours and still fresh.
 fn nonce_valid(nonce: &str) -> bool {
-    let Some((stamp, _)) = nonce.split_once('.') else { return false };
+    let mut parts = nonce.splitn(3, '.');
+    let (Some(stamp), Some(salt)) = (parts.next(), parts.next()) else { return false };
     let Ok(secs) = u64::from_str_radix(stamp, 16) else { return false };
-    constant_time_eq(&nonce_at(secs), nonce) && now_secs().saturating_sub(secs) <= NONCE_LIFETIME.as_secs()
+    constant_time_eq(&nonce_with(secs, salt), nonce) && now_secs().saturating_sub(secs) <= NONCE_LIFETIME.as_secs()
 }
 
 /// A token for a public page form (the captive portal): signed with the server's key and
@@ -290,9 +317,14 @@ where
             if uri != request_target && uri != path.path() && !uri.ends_with(request_target) {
                 return Err(fail(ApiError::BadRequest("the Digest uri does not match the request".into())));
             }
-            let Some((id, ha1)) = state.store.digest_ha1(get("username")).await.map_err(|e| fail(e.into()))? else {
+            let Some((id, ha1, failures, locked_until)) =
+                state.store.digest_ha1(get("username")).await.map_err(|e| fail(e.into()))?
+            else {
                 return Err(fail(ApiError::BadCredentials));
             };
+            if let Some(until) = locked_until.filter(|u| *u > chrono::Utc::now()) {
+                return Err(fail(ApiError::Locked(until)));
+            }
             let ha2 = hex::encode(Md5::digest(format!("{}:{uri}", parts.method.as_str()).as_bytes()));
             let expected = match get("qop") {
                 "" => hex::encode(Md5::digest(format!("{ha1}:{nonce}:{ha2}").as_bytes())),
@@ -301,7 +333,18 @@ where
                 )),
             };
             if !constant_time_eq(&expected, &get("response").to_ascii_lowercase()) {
+                // Wrong answers count like wrong passwords on the sign-in page: five lock the account.
+                let lock = chrono::Duration::minutes(crate::ops::LOCKOUT_MINUTES);
+                let _ = state.store.begin_login_attempt(id, crate::ops::MAX_LOGIN_FAILURES).await;
+                let _ = state.store.login_failed(id, crate::ops::MAX_LOGIN_FAILURES, lock).await;
                 return Err(fail(ApiError::BadCredentials));
+            }
+            if !first_use(nonce, get("nc")) {
+                // A replayed answer: a fresh challenge.
+                return Err(fail(ApiError::Unauthorized));
+            }
+            if failures > 0 {
+                let _ = state.store.login_succeeded(id).await;
             }
             let user = user_by_id(&state, id).await.map_err(fail)?;
             if !user.active {
@@ -497,11 +540,15 @@ async fn submission(
         }
     }
     let xml = xml.ok_or_else(|| ApiError::BadRequest("the multipart body has no xml_submission_file part".into()))?;
-    let (entry, compiled, validated) = state.collect.check_xml(&xml).await?;
+    // Whether the client may use the form comes first: nothing of a form it may not see
+    // (versions, fields) shows through the answers to its checks.
+    let (form_id, _) = crate::collect::record::root_form_id(&xml).map_err(ApiError::BadRequest)?;
+    let entry = state.collect.entry(&form_id).await?;
     if !may_use(&client.caller, &entry.record) {
         // Known to exist, but not to this client: the same answer as for no form at all.
-        return Err(ApiError::NotFound(format!("form {}", entry.record.xml_form_id)).into());
+        return Err(ApiError::NotFound(format!("form {form_id}")).into());
     }
+    let (entry, compiled, validated) = state.collect.check_xml(&xml).await?;
     let submitter = Submitter::user(&client.caller);
     let envelope = Envelope { channel: Channel::OpenRosa, attachments, complete };
     let prepared = state.collect.prepare(&entry, &compiled, validated, xml, &submitter, envelope).await?;
@@ -550,6 +597,10 @@ mod tests {
         assert!(nonce_valid(&fresh));
         assert!(!nonce_valid(&nonce_at(now_secs() - 7200)));
         assert!(!nonce_valid("12345.00"));
+        assert!(!nonce_valid("12345.00.00"));
+        assert_ne!(nonce_at(now_secs()), nonce_at(now_secs()), "two challenges never share a nonce");
+        let forged = format!("{:x}.{}", now_secs(), &fresh[fresh.find('.').unwrap() + 1..]);
+        assert!(nonce_valid(&fresh) && (forged == fresh || !nonce_valid(&forged)));
         assert!(!nonce_valid("garbage"));
     }
 

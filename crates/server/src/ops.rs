@@ -70,7 +70,7 @@ pub async fn authenticate(store: &Store, username: &str, password: &str) -> ApiR
     if verify_password(password, &credentials.password_hash).await && user.active {
         store.login_succeeded(user.id).await?;
         // Keep the Digest secret in step with the password (OpenRosa clients use Digest).
-        store.set_digest_ha1(user.id, &crate::openrosa::digest_ha1(&user.username, password)).await?;
+        store.set_digest_ha1(user.id, crate::openrosa::digest_secret(&user, password).as_deref()).await?;
         return Ok(user);
     }
     if let Some(until) = store.login_failed(user.id, MAX_LOGIN_FAILURES, Duration::minutes(LOCKOUT_MINUTES)).await? {
@@ -382,7 +382,10 @@ pub async fn save_user(
     let saved = store.save_user(&caller.actor(), id, &input, hash.as_deref()).await?;
     crate::openrosa::forget_callers();
     if let Some(p) = password {
-        store.set_digest_ha1(saved.id, &crate::openrosa::digest_ha1(&saved.username, p)).await?;
+        store.set_digest_ha1(saved.id, crate::openrosa::digest_secret(&saved, p).as_deref()).await?;
+    } else if crate::openrosa::digest_secret(&saved, "").is_none() {
+        // A role that keeps no Digest secret (an enumerator made administrator) loses it.
+        store.set_digest_ha1(saved.id, None).await?;
     }
     Ok(saved)
 }
@@ -410,7 +413,7 @@ pub async fn set_password(
     store.set_password(&caller.actor(), id, &hash).await?;
     crate::openrosa::forget_callers();
     let user = store.user(id).await?;
-    Ok(store.set_digest_ha1(id, &crate::openrosa::digest_ha1(&user.username, password)).await?)
+    Ok(store.set_digest_ha1(id, crate::openrosa::digest_secret(&user, password).as_deref()).await?)
 }
 
 // ---- API tokens ----

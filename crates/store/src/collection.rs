@@ -306,6 +306,16 @@ pub struct SubmissionVersion {
     pub data: String,
 }
 
+/// See [`Store::submission_owner`].
+#[derive(Debug, Clone)]
+pub struct SubmissionOwner {
+    pub id: i64,
+    pub form_id: i64,
+    pub country: String,
+    pub submitted_by: Option<i64>,
+    pub status: String,
+}
+
 /// An attachment's description.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct AttachmentInfo {
@@ -629,18 +639,20 @@ impl Store {
     // ---- HTTP Digest ----
 
     /// Stores `MD5(username:realm:password)` for HTTP Digest sign-in.
-    pub async fn set_digest_ha1(&self, user_id: i64, ha1: &str) -> Result<()> {
+    pub async fn set_digest_ha1(&self, user_id: i64, ha1: Option<&str>) -> Result<()> {
         run!(self, |pool, _h| {
             sqlx::query("UPDATE users SET digest_ha1 = $1 WHERE id = $2").bind(ha1).bind(user_id).execute(pool).await?;
         });
         Ok(())
     }
 
-    /// The Digest secret of an active user.
-    pub async fn digest_ha1(&self, username: &str) -> Result<Option<(i64, String)>> {
+    /// The Digest secret of an active user, with the failed sign-ins in a row and until when
+    /// the account is locked.
+    pub async fn digest_ha1(&self, username: &str) -> Result<Option<(i64, String, i32, Option<DateTime<Utc>>)>> {
         run!(self, |pool, _h| {
             Ok(sqlx::query_as(
-                "SELECT id, digest_ha1 FROM users WHERE username = $1 AND active = TRUE AND digest_ha1 IS NOT NULL",
+                "SELECT id, digest_ha1, failed_logins, locked_until FROM users \
+                 WHERE username = $1 AND active = TRUE AND digest_ha1 IS NOT NULL",
             )
             .bind(username)
             .fetch_optional(pool)
@@ -717,7 +729,8 @@ impl Store {
                     // The same document again: a later part of a split submission adds
                     // its attachments and completes it; otherwise it is a duplicate.
                     let mut added = 0;
-                    for a in &s.attachments {
+                    // Only a split submission still waiting for its parts takes files this way.
+                    for a in s.attachments.iter().filter(|_| !complete) {
                         let have: Option<i64> =
                             sqlx::query_scalar("SELECT id FROM attachments WHERE submission_id = $1 AND name = $2")
                                 .bind(id)
@@ -763,7 +776,8 @@ impl Store {
                     sqlx::query(
                         "UPDATE submissions SET instance_id = $1, form_version_id = $2, xml = $3, xml_sha256 = $4, data = $5, \
                          errors = $6, error_count = $7, complete = $8, edits = edits + 1, updated_at = $9, \
-                         country_code = COALESCE($10, country_code), site_id = COALESCE($11, site_id) WHERE id = $12",
+                         country_code = COALESCE($10, country_code), site_id = COALESCE($11, site_id), \
+                         status = 'received' WHERE id = $12",
                     )
                     .bind(&s.instance_id)
                     .bind(s.form_version_id)
@@ -903,6 +917,28 @@ impl Store {
             .fetch_all(pool)
             .await?;
             Ok(SubmissionDetail { row, xml, versions, attachments })
+        })
+    }
+
+    /// Who may replace the current submission with this instance id: its form, country,
+    /// submitter and status.
+    pub async fn submission_owner(&self, instance_id: &str) -> Result<Option<SubmissionOwner>> {
+        run!(self, |pool, _h| {
+            type Row = (i64, i64, Option<String>, Option<i64>, String);
+            let row: Option<Row> = sqlx::query_as(
+                "SELECT id, form_id, country_code, submitted_by, status FROM submissions \
+                 WHERE instance_id = $1 AND deleted_at IS NULL",
+            )
+            .bind(instance_id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|(id, form_id, country, submitted_by, status)| SubmissionOwner {
+                id,
+                form_id,
+                country: country.unwrap_or_default(),
+                submitted_by,
+                status,
+            }))
         })
     }
 

@@ -426,7 +426,11 @@ async fn get_attachment(
     ApiCaller(caller): ApiCaller,
     ApiPath((id, name)): ApiPath<(i64, String)>,
 ) -> ApiResult<Response> {
-    ops::submission(&state, &caller, id).await?;
+    // Only the files the caller may see are listed (a sensitive answer's file is not).
+    let (_, detail) = ops::submission(&state, &caller, id).await?;
+    if !detail.attachments.iter().any(|a| a.name == name) {
+        return Err(ApiError::NotFound("attachment".into()));
+    }
     let (content_type, bytes) = state.store.attachment(id, &name).await?;
     Ok(attachment_response(&name, &content_type, bytes))
 }

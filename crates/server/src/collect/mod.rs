@@ -280,13 +280,46 @@ impl Collection {
                 .filter(|c| form.countries.contains(c))
                 .or_else(|| (form.countries.len() == 1).then(|| form.countries[0].clone()));
         }
-        if let (Some(c), Some(user)) = (&country, &submitter.user)
-            && !submitter.allows(c)
+        // Every submission belongs to one of the form's countries: that is who may read it.
+        let Some(country) = country.filter(|c| form.countries.contains(c)) else {
+            return Err(ApiError::InvalidSubmission(vec![rumbo_store::FieldError::new(
+                "site",
+                format!(
+                    "the submission's country cannot be told, or is not one of the form's ({}): answer `site` with \
+                     a point of those countries, or `country` with one of them",
+                    form.countries.join(", ")
+                ),
+            )]));
+        };
+        if let Some(user) = &submitter.user
+            && !submitter.allows(&country)
         {
             return Err(ApiError::Forbidden(format!(
-                "your account ({}) may not submit data for {c}: it is scoped to other countries",
+                "your account ({}) may not submit data for {country}: it is scoped to other countries",
                 user.username
             )));
+        }
+        // An edit from a device replaces a submission: only its own submitter or a reviewer
+        // of its country may do that, and a submission never changes country.
+        let deprecated_id = validated.deprecated_id.clone().filter(|d| !d.trim().is_empty());
+        if let Some(old) = &deprecated_id
+            && let Some(target) = self.store.submission_owner(old).await?
+        {
+            let reviewer = submitter.user.as_ref().is_some_and(|u| {
+                rumbo_domain::permissions::allows(u, Permission::ReviewSubmissions, Some(&target.country))
+            });
+            let own = submitter.user.as_ref().is_some_and(|u| target.submitted_by == Some(u.id));
+            if target.form_id != form.id || !(own || reviewer) {
+                return Err(ApiError::Forbidden(format!(
+                    "deprecatedID {old}: only whoever sent that submission, or a reviewer of its country, may replace it"
+                )));
+            }
+            if target.country != country {
+                return Err(ApiError::InvalidSubmission(vec![rumbo_store::FieldError::new(
+                    "site",
+                    format!("an edit cannot move a submission from {} to {country}", target.country),
+                )]));
+            }
         }
         let collected_on = ["today", "start", "end"]
             .iter()
@@ -298,8 +331,8 @@ impl Collection {
             form_id: form.id,
             form_version_id: compiled.version_id,
             instance_id,
-            deprecated_id: validated.deprecated_id.clone().filter(|d| !d.trim().is_empty()),
-            country_code: country,
+            deprecated_id,
+            country_code: Some(country),
             site_id,
             submitted_by: submitter.user.as_ref().map(|u| u.id),
             submitter: submitter.name.clone(),

@@ -308,7 +308,9 @@ pub async fn submission(state: &AppState, caller: &Caller, id: i64) -> ApiResult
     let form = state.store.form(detail.row.form_id).await?;
     require_submission(caller, &form, detail.row.country_code.as_deref(), Permission::ViewSubmissions)?;
     let versions = state.store.form_versions(form.id).await?;
-    if hide_sensitive(state, caller, &versions, &mut detail.row).await? {
+    if let Some(hidden) = hide_sensitive(state, caller, &versions, &mut detail.row).await? {
+        // Files answering a sensitive question (a photo of a document) are hidden too.
+        detail.attachments.retain(|a| !hidden.contains(&a.name));
         detail.xml = String::new();
         for v in &mut detail.versions {
             v.data = String::new();
@@ -317,28 +319,29 @@ pub async fn submission(state: &AppState, caller: &Caller, id: i64) -> ApiResult
     Ok((form, detail))
 }
 
-/// Removes the answers of sensitive questions for callers who do not review; says whether
-/// anything was hidden.
+/// Removes the answers of sensitive questions for callers who do not review; gives the
+/// answers hidden (`None` when nothing was).
 async fn hide_sensitive(
     state: &AppState,
     caller: &Caller,
     versions: &[FormVersion],
     row: &mut SubmissionRow,
-) -> ApiResult<bool> {
+) -> ApiResult<Option<Vec<String>>> {
     if row.country_code.as_deref().is_some_and(|c| caller.allows(Permission::ReviewSubmissions, Some(c))) {
-        return Ok(false);
+        return Ok(None);
     }
     let version = versions.iter().find(|v| v.version == row.version);
     let version = version.ok_or_else(|| ApiError::NotFound("form version".into()))?;
     let compiled = state.collect.compiled(version.id).await?;
     let paths = compiled.validator.sensitive_paths();
     if paths.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut data = row.answers();
+    let mut hidden = Vec::new();
     for path in paths {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').skip(1).collect();
-        remove_path(&mut data, &parts);
+        remove_path(&mut data, &parts, &mut hidden);
     }
     row.data = data.to_string();
     // A problem with a sensitive answer may quote it: only its field is said.
@@ -355,22 +358,24 @@ async fn hide_sensitive(
         }
     }
     row.errors = errors.to_string();
-    Ok(true)
+    Ok(Some(hidden))
 }
 
-fn remove_path(value: &mut Value, parts: &[&str]) {
+fn remove_path(value: &mut Value, parts: &[&str], hidden: &mut Vec<String>) {
     match (value, parts) {
         (Value::Object(map), [last]) if map.contains_key(*last) => {
-            map.insert((*last).to_string(), Value::String("(hidden)".into()));
+            if let Some(Value::String(text)) = map.insert((*last).to_string(), Value::String("(hidden)".into())) {
+                hidden.push(text);
+            }
         }
         (Value::Object(map), [first, rest @ ..]) => {
             if let Some(v) = map.get_mut(*first) {
-                remove_path(v, rest);
+                remove_path(v, rest, hidden);
             }
         }
         (Value::Array(items), parts) => {
             for item in items {
-                remove_path(item, parts);
+                remove_path(item, parts, hidden);
             }
         }
         _ => {}

@@ -159,6 +159,14 @@ fn write_fields(fields: &[Field], record: &Map<String, Value>, out: &mut String)
 }
 
 fn write_value(name: &str, value: &Value, question: Option<QuestionType>, out: &mut String) {
+    // Names come from the form, or (inside `meta`) from the submission: only XML names are
+    // written, so that no key can end an element or start another.
+    let mut chars = name.chars();
+    let xml_name = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !xml_name {
+        return;
+    }
     let _ = write!(out, "<{name}>");
     match value {
         Value::Null => {}
@@ -207,6 +215,14 @@ mod tests {
         assert!(root_form_id("<!DOCTYPE x [<!ENTITY e \"y\">]><data id=\"x\"/>").unwrap_err().contains("DOCTYPE"));
         assert!(root_form_id("<data version=\"1\">").unwrap_err().contains("no id"));
         assert!(root_form_id("not xml").is_err());
+    }
+
+    #[test]
+    fn keys_that_are_not_xml_names_are_not_written() {
+        let mut out = String::new();
+        write_value("a></meta><evil/><meta", &Value::String("1".into()), None, &mut out);
+        write_value("ok", &serde_json::json!({ "x y": 1, "z": "<b>" }), None, &mut out);
+        assert_eq!(out, "<ok><z>&lt;b&gt;</z></ok>");
     }
 
     #[test]

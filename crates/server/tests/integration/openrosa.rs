@@ -447,3 +447,72 @@ server_tests! {
         assert!(!errors.contains("+57"), "a problem with a sensitive answer does not quote it: {errors}");
     }
 }
+
+/// A Digest `Authorization` answering a fresh challenge for `GET path`.
+async fn digest_header(s: &TestServer, path: &str, user: &str, password: &str) -> String {
+    let first = client().get(s.url(path)).send().await.unwrap();
+    let challenge = first
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("Digest"))
+        .expect("a Digest challenge");
+    digest_answer(&challenge, "GET", path, user, password)
+}
+
+server_tests! {
+    async fn digest_answers_are_good_once_and_wrong_ones_lock_the_account(s: TestServer) {
+        publish_survey(&s).await;
+        s.token("enumerator").await;
+        let auth = digest_header(&s, "/openrosa/formList", "enumerator", crate::common::PASSWORD).await;
+        let r = client().get(s.url("/openrosa/formList")).header("Authorization", &auth).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client().get(s.url("/openrosa/formList")).header("Authorization", &auth).send().await.unwrap();
+        assert_eq!(r.status(), 401, "the same answer again is a replay");
+
+        // Administrators keep no Digest secret: they use device keys.
+        s.token("admin").await;
+        let r = with_digest(&s, reqwest::Method::GET, "/openrosa/formList", None, "admin").await;
+        assert_eq!(r.status(), 401);
+
+        for _ in 0..5 {
+            let wrong = digest_header(&s, "/openrosa/formList", "enumerator", "not the password").await;
+            let r = client().get(s.url("/openrosa/formList")).header("Authorization", wrong).send().await.unwrap();
+            assert_eq!(r.status(), 401);
+        }
+        let right = digest_header(&s, "/openrosa/formList", "enumerator", crate::common::PASSWORD).await;
+        let r = client().get(s.url("/openrosa/formList")).header("Authorization", right).send().await.unwrap();
+        assert_eq!(r.status(), 429, "locked after five wrong answers");
+    }
+
+    async fn only_the_submitter_or_a_reviewer_replaces_a_submission(s: TestServer) {
+        publish_survey(&s).await;
+        let admin = s.token("admin").await;
+        let r = client().post(s.url("/api/v1/users")).bearer_auth(&admin).json(&serde_json::json!({
+            "username": "enum2", "display_name": "Second enumerator", "role": "enumerator",
+            "all_countries": false, "countries": ["COL"], "active": true, "password": crate::common::PASSWORD,
+        })).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let first = s.token("enumerator").await;
+        let second = s.token("enum2").await;
+        let reviewer = s.token("im_col").await;
+        let post = |token: String, xml: String| {
+            let url = s.url(&format!("/openrosa/key/{token}/submission"));
+            async move { client().post(url).multipart(multipart(&xml, None, false)).send().await.unwrap().status() }
+        };
+        let original = "uuid:88888888-8888-4888-8888-888888888888";
+        assert_eq!(post(first.clone(), submission(original, "3", "")).await, 201);
+        let edit = |id: &str, adults: &str| {
+            submission(id, adults, &format!("<deprecatedID>{original}</deprecatedID>"))
+        };
+        assert_eq!(post(second, edit("uuid:88888888-8888-4888-8888-000000000001", "9")).await, 403, "another enumerator");
+        assert_eq!(post(first, edit("uuid:88888888-8888-4888-8888-000000000002", "4")).await, 201, "the submitter");
+        let again = submission(
+            "uuid:88888888-8888-4888-8888-000000000003",
+            "5",
+            "<deprecatedID>uuid:88888888-8888-4888-8888-000000000002</deprecatedID>",
+        );
+        assert_eq!(post(reviewer, again).await, 201, "a reviewer of its country");
+    }
+}

@@ -26,6 +26,8 @@ pub fn js_string(text: &str) -> String {
     for ch in json.chars() {
         match ch {
             '<' => out.push_str("\\u003c"),
+            // `*/` must not end a comment the text is written in.
+            '/' => out.push_str("\\/"),
             '>' => out.push_str("\\u003e"),
             '\u{2028}' => out.push_str("\\u2028"),
             '\u{2029}' => out.push_str("\\u2029"),

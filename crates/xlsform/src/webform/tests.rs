@@ -110,3 +110,14 @@ fn definition_refers_to_the_functions_of_the_script() {
     assert_eq!(definition["choices"][0]["choices"][0]["extra"][0][1], "1");
     assert_eq!(definition["names"]["job"]["list"], "jobs");
 }
+
+#[test]
+fn a_form_id_cannot_end_the_scripts_comment() {
+    let md = "| survey |\n| | type | name | label |\n| | text | a | A |\n\
+              | settings |\n| | form_id | version |\n| | x*/alert(1)/* | 1 |\n";
+    let form = crate::read_form(md.as_bytes(), Some("f.md")).unwrap();
+    let script = expressions_js(&form);
+    let first_line = script.lines().next().unwrap();
+    assert_eq!(first_line.matches("*/").count(), 1, "{first_line}");
+    assert!(first_line.ends_with("*/"), "{first_line}");
+}
