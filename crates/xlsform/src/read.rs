@@ -58,12 +58,47 @@ pub fn read_workbook(bytes: &[u8], file_name: Option<&str>) -> Result<Workbook, 
     Ok(workbook)
 }
 
+/// The most cells (rows × columns between the first and the last non-empty cell) a sheet
+/// of an XLSForm may span.
+pub const MAX_FORM_CELLS: u64 = 2_000_000;
+
+/// Refuses an `.xlsx` whose sheets span more than `max_cells` cells, before anything is
+/// allocated for them: a file of a few bytes with a cell at XFD1048576 would otherwise ask
+/// for billions. Reads the cells one by one; other formats pass (their sizes are bounded
+/// by the format, and the reader reports what is wrong with them).
+pub fn check_xlsx_extent(bytes: &[u8], max_cells: u64) -> Result<(), String> {
+    use calamine::DataType as _;
+    let Ok(mut book) = calamine::Xlsx::new(Cursor::new(bytes)) else { return Ok(()) };
+    for name in calamine::Reader::sheet_names(&book) {
+        let Ok(mut cells) = book.worksheet_cells_reader(&name) else { continue };
+        let (mut low, mut high) = ((u32::MAX, u32::MAX), (0u32, 0u32));
+        while let Ok(Some(cell)) = cells.next_cell() {
+            if cell.get_value().is_empty() {
+                continue;
+            }
+            let (row, column) = cell.get_position();
+            low = (low.0.min(row), low.1.min(column));
+            high = (high.0.max(row), high.1.max(column));
+            let rows = u64::from(high.0 - low.0) + 1;
+            let columns = u64::from(high.1 - low.1) + 1;
+            if rows * columns > max_cells {
+                return Err(format!(
+                    "sheet `{name}` spans at least {rows} rows by {columns} columns, more than the {max_cells} cells \
+                     accepted: remove what lies far outside the data (a stray cell far down or to the right)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_spreadsheet(bytes: &[u8]) -> Result<Workbook, FormError> {
     if is_encrypted(bytes) {
         return Err(FormError::workbook(
             "the workbook is protected by a password; save it without one and upload it again",
         ));
     }
+    check_xlsx_extent(bytes, MAX_FORM_CELLS).map_err(FormError::workbook)?;
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|error| {
         let text = error.to_string();
         FormError::workbook(if text.to_ascii_lowercase().contains("password") || text.contains("encrypt") {
@@ -244,6 +279,19 @@ fn trimmed(mut cells: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_cell_far_away_is_refused_before_the_sheet_is_allocated() {
+        // A1:C2 hold a form; XFD1048576 holds an `x`: 17 billion cells as a rectangle.
+        let bytes = include_bytes!("../tests/fixtures/far-cell.xlsx");
+        let message = check_xlsx_extent(bytes, MAX_FORM_CELLS).unwrap_err();
+        assert!(message.contains("sheet `survey` spans at least 1048576 rows by 16384 columns"), "{message}");
+        let errors = crate::read_form(bytes, Some("far.xlsx")).unwrap_err().to_string();
+        assert!(errors.contains("stray cell"), "{errors}");
+        // An ordinary workbook passes.
+        let ordinary = include_bytes!("../../../data/xlsform-corpus/pyxform/example_xls/or_other.xlsx");
+        assert!(check_xlsx_extent(ordinary, MAX_FORM_CELLS).is_ok());
+    }
 
     #[test]
     fn excel_dates_read_as_python_prints_them() {

@@ -386,6 +386,8 @@ fn read_csv(text: &str) -> ApiResult<Vec<(usize, Vec<Cell>)>> {
 }
 
 fn read_workbook(bytes: &[u8]) -> ApiResult<Vec<(usize, Vec<Cell>)>> {
+    // 100,000 rows of 100 columns, or any other shape of that many cells.
+    rumbo_xlsform::read::check_xlsx_extent(bytes, 10_000_000).map_err(ApiError::TooLarge)?;
     let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
         let text = e.to_string();
         if text.to_ascii_lowercase().contains("password") || text.contains("ncrypt") {
@@ -1563,6 +1565,15 @@ mod tests {
 
     fn how(report: &[MappedColumn]) -> Vec<(&str, Option<&str>)> {
         report.iter().map(|m| (m.how, m.field.as_deref())).collect()
+    }
+
+    #[test]
+    fn a_workbook_with_a_stray_cell_far_away_is_too_large() {
+        let bytes = include_bytes!("../../../xlsform/tests/fixtures/far-cell.xlsx");
+        match read_table(bytes, "far.xlsx") {
+            Err(ApiError::TooLarge(message)) => assert!(message.contains("stray cell"), "{message}"),
+            other => panic!("expected 413, got {:?}", other.map(|t| t.columns)),
+        }
     }
 
     #[test]
