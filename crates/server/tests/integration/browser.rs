@@ -5,9 +5,6 @@
 //! It needs `chromedriver` and `chromium` (Debian packages `chromium-driver`, `chromium`).
 //! Without them it says it is skipped; with `RUMBO_REQUIRE_BROWSER=1` (as in CI) it fails.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use rumbo_domain::demo;
 use rumbo_store::Engine;
 use rumbo_store::testing::TestDb;
@@ -15,76 +12,17 @@ use thirtyfour::prelude::*;
 
 use crate::common::TestServer;
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(names: &[&str]) -> Option<String> {
-    names.iter().find(|p| std::path::Path::new(p).exists()).map(|p| (*p).to_string())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(rumbo_browser), ignore = "browser: install the Debian packages chromium and chromium-driver to run")]
 async fn sign_in_switch_language_and_draw_the_map() {
-    let required = std::env::var("RUMBO_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(chromedriver), Some(chromium)) = (
-        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
-        find(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),
-    ) else {
-        assert!(!required, "RUMBO_REQUIRE_BROWSER=1 but chromium or chromedriver is not installed");
-        eprintln!("SKIPPED browser test: install the Debian packages chromium and chromium-driver to run it");
-        return;
-    };
+    let Some(browser) = crate::common::browser("1280,1000", false).await else { return };
 
     let db = TestDb::new(Engine::Sqlite, "browser").await.expect("SQLite is always there");
     demo::seed(&db.store, "browser-test-1").await.expect("demo data");
     let expected_areas = db.area_shapes("COL", 1).await.unwrap().len();
     let server = TestServer::start(db).await;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(&chromium).unwrap();
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,1000",
-        "--lang=en-US",
-    ] {
-        caps.add_arg(arg).unwrap();
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
-
-    let mut driver = None;
-    for _ in 0..50 {
-        match WebDriver::new(&format!("http://127.0.0.1:{port}"), caps.clone()).await {
-            Ok(d) => {
-                driver = Some(d);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let driver = driver.expect("chromedriver answers");
+    let driver = browser.driver;
     let result = drive(&driver, &server, expected_areas).await;
     driver.quit().await.ok();
     result.unwrap();

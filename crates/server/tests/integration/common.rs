@@ -184,3 +184,82 @@ macro_rules! server_tests {
         }
     };
 }
+
+/// Headless Chromium driven through chromedriver, each on its own profile; both are stopped
+/// when this is dropped.
+pub struct Browser {
+    pub driver: thirtyfour::WebDriver,
+    /// chromedriver's address (for its DevTools endpoint).
+    pub chromedriver_url: String,
+    _chromedriver: ChildProcess,
+    _profile: tempfile::TempDir,
+}
+
+struct ChildProcess(std::process::Child);
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn first_existing(paths: &[&str]) -> Option<String> {
+    paths.iter().find(|p| std::path::Path::new(p).exists()).map(|p| (*p).to_string())
+}
+
+/// Starts Chromium (window `width,height`, with the browser's log kept when asked), or
+/// `None` when Debian's `chromium` and `chromium-driver` are not installed: the test is then
+/// skipped, unless `RUMBO_REQUIRE_BROWSER=1` (as in CI), which makes it fail.
+pub async fn browser(window: &str, keep_log: bool) -> Option<Browser> {
+    use thirtyfour::prelude::*;
+    let required = std::env::var("RUMBO_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let (Some(chromedriver), Some(chromium)) = (
+        first_existing(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
+        first_existing(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),
+    ) else {
+        assert!(!required, "RUMBO_REQUIRE_BROWSER=1 but chromium or chromedriver is not installed");
+        eprintln!("SKIPPED browser test: install the Debian packages chromium and chromium-driver to run it");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let process = ChildProcess(
+        std::process::Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(&chromium).unwrap();
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=en-US",
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    caps.add_arg(&format!("--window-size={window}")).unwrap();
+    caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
+    if keep_log {
+        caps.set_browser_log_level(thirtyfour::LoggingPrefsLogLevel::All).unwrap();
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        match WebDriver::new(&url, caps.clone()).await {
+            Ok(driver) => {
+                return Some(Browser { driver, chromedriver_url: url, _chromedriver: process, _profile: profile });
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver does not answer");
+}

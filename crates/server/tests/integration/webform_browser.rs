@@ -14,7 +14,6 @@
 //! It needs `chromedriver` and `chromium` (Debian packages `chromium-driver`, `chromium`).
 //! Without them it says it is skipped; with `RUMBO_REQUIRE_BROWSER=1` (as in CI) it fails.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,7 +22,6 @@ use std::time::{Duration, Instant};
 use rumbo_store::Engine;
 use rumbo_store::testing::TestDb;
 use serde_json::{Value, json};
-use thirtyfour::LoggingPrefsLogLevel;
 use thirtyfour::prelude::*;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
@@ -52,19 +50,6 @@ const FORM_MD: &str = "\
 
 /// Each wait gives up after this long.
 const WAIT: Duration = Duration::from_secs(20);
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(names: &[&str]) -> Option<String> {
-    names.iter().find(|p| std::path::Path::new(p).exists()).map(|p| (*p).to_string())
-}
 
 /// A TCP relay to the server with a gate: closed, it drops every connection (and the ones
 /// open when it closed), as a pulled cable would.
@@ -131,62 +116,15 @@ impl Drop for Relay {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(rumbo_browser), ignore = "browser: install the Debian packages chromium and chromium-driver to run")]
 async fn web_form_offline_then_synced_once() {
-    let required = std::env::var("RUMBO_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(chromedriver), Some(chromium)) = (
-        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
-        find(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),
-    ) else {
-        assert!(!required, "RUMBO_REQUIRE_BROWSER=1 but chromium or chromedriver is not installed");
-        eprintln!("SKIPPED browser test: install the Debian packages chromium and chromium-driver to run it");
-        return;
-    };
+    let Some(browser) = crate::common::browser("1000,1200", true).await else { return };
 
     let db = TestDb::new(Engine::Sqlite, "webform_browser").await.expect("SQLite is always there");
     let server = TestServer::with_fixture(db).await;
     let form_id = publish(&server, "websurvey.md", FORM_MD, "COL").await;
     let relay = Relay::start(server.base.trim_start_matches("http://").to_string()).await;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(&chromium).unwrap();
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1000,1200",
-        "--lang=en-US",
-    ] {
-        caps.add_arg(arg).unwrap();
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
-    caps.set_browser_log_level(LoggingPrefsLogLevel::All).unwrap();
-
-    let mut driver = None;
-    for _ in 0..50 {
-        match WebDriver::new(&format!("http://127.0.0.1:{port}"), caps.clone()).await {
-            Ok(d) => {
-                driver = Some(d);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let driver = driver.expect("chromedriver answers");
-    let result = drive(&driver, &format!("http://127.0.0.1:{port}"), &server, &relay, form_id).await;
+    let crate::common::Browser { driver, chromedriver_url, .. } = &browser;
+    let result = drive(driver, chromedriver_url, &server, &relay, form_id).await;
     if result.is_err() {
         // What the page said, to see what failed silently.
         for entry in driver.browser_log().await.unwrap_or_default() {
@@ -196,7 +134,7 @@ async fn web_form_offline_then_synced_once() {
             eprintln!("page source:\n{html}");
         }
     }
-    driver.quit().await.ok();
+    driver.clone().quit().await.ok();
     if let Err(e) = result {
         panic!("{e}");
     }
