@@ -1,0 +1,1 @@
+//! Charts and maps drawn as SVG on the server.
