@@ -12,8 +12,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::analytics::{Contributor, Deltas, Facts, contribute_row, read_facts, write_deltas};
 use crate::model::{Actor, Page};
 use crate::{AuditEvent, Result, Store, StoreError, run};
+
+/// Runs `$body` (which changes submission `$id`) and writes what the change does to the
+/// aggregates: what the submission counted for before is taken away, what it counts for
+/// after is added.
+macro_rules! recounted {
+    ($tx:ident, $id:expr, $contributor:expr, $deltas:ident, $body:block) => {{
+        let before = read_facts!($tx, $id);
+        $body
+        let after = read_facts!($tx, $id);
+        if let Some(row) = &before {
+            contribute_row($contributor, row, -1, &mut $deltas);
+        }
+        if let Some(row) = &after {
+            contribute_row($contributor, row, 1, &mut $deltas);
+        }
+    }};
+}
 
 macro_rules! insert_attachment {
     ($tx:ident, $id:expr, $a:expr) => {{
@@ -666,8 +684,13 @@ impl Store {
     /// says what became of each. Should the batch fail as a whole, each submission is tried
     /// again in its own transaction, so one bad submission cannot sink the others.
     #[tracing::instrument(skip_all, fields(count = batch.len()))]
-    pub async fn ingest(&self, actor: &Actor, batch: &[NewSubmission]) -> Vec<Result<Ingested>> {
-        match self.ingest_together(actor, batch, false).await {
+    pub async fn ingest(
+        &self,
+        actor: &Actor,
+        batch: &[NewSubmission],
+        contributor: &dyn Contributor,
+    ) -> Vec<Result<Ingested>> {
+        match self.ingest_together(actor, batch, false, contributor).await {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             Err(e) if batch.len() == 1 => vec![Err(e)],
             Err(e) => {
@@ -675,7 +698,9 @@ impl Store {
                 let mut out = Vec::with_capacity(batch.len());
                 for one in batch {
                     out.push(
-                        self.ingest_together(actor, std::slice::from_ref(one), false).await.map(|mut o| o.remove(0)),
+                        self.ingest_together(actor, std::slice::from_ref(one), false, contributor)
+                            .await
+                            .map(|mut o| o.remove(0)),
                     );
                 }
                 out
@@ -685,14 +710,26 @@ impl Store {
 
     /// Stores a batch all or nothing (bulk import): one transaction that is rolled back,
     /// storing nothing, unless every submission is new.
-    pub async fn ingest_atomic(&self, actor: &Actor, batch: &[NewSubmission]) -> Result<Vec<Ingested>> {
-        self.ingest_together(actor, batch, true).await
+    pub async fn ingest_atomic(
+        &self,
+        actor: &Actor,
+        batch: &[NewSubmission],
+        contributor: &dyn Contributor,
+    ) -> Result<Vec<Ingested>> {
+        self.ingest_together(actor, batch, true, contributor).await
     }
 
-    async fn ingest_together(&self, actor: &Actor, batch: &[NewSubmission], atomic: bool) -> Result<Vec<Ingested>> {
+    async fn ingest_together(
+        &self,
+        actor: &Actor,
+        batch: &[NewSubmission],
+        atomic: bool,
+        contributor: &dyn Contributor,
+    ) -> Result<Vec<Ingested>> {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
+            let mut deltas = Deltas::default();
             let mut outcomes = Vec::with_capacity(batch.len());
             let mut stored = Vec::new();
             // What of the batch is stored already, in one query per few hundred ids.
@@ -772,8 +809,9 @@ impl Store {
                         });
                         continue;
                     };
-                    keep_version!(tx, id, &s.submitter, "edited on the device", now);
-                    sqlx::query(
+                    recounted!(tx, id, contributor, deltas, {
+                        keep_version!(tx, id, &s.submitter, "edited on the device", now);
+                        sqlx::query(
                         "UPDATE submissions SET instance_id = $1, form_version_id = $2, xml = $3, xml_sha256 = $4, data = $5, \
                          errors = $6, error_count = $7, complete = $8, edits = edits + 1, updated_at = $9, \
                          country_code = COALESCE($10, country_code), site_id = COALESCE($11, site_id), \
@@ -793,6 +831,7 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                    });
                     for a in &s.attachments {
                         sqlx::query("DELETE FROM attachments WHERE submission_id = $1 AND name = $2")
                             .bind(id)
@@ -806,13 +845,13 @@ impl Store {
                     outcomes.push(Ingested::Created { id });
                     continue;
                 }
-                let id: i64 = sqlx::query_scalar(
+                let (id, round_id): (i64, Option<i64>) = sqlx::query_as(
                     "INSERT INTO submissions (form_id, form_version_id, instance_id, root_id, country_code, site_id, round_id, \
                      submitted_by, submitter, channel, xml, xml_sha256, data, errors, error_count, complete, collected_on, \
                      received_at, updated_at) \
                      VALUES ($1, $2, $3, $3, $4, $5, \
                      (SELECT id FROM rounds WHERE country_code = $4 AND starts_on <= $6 AND ends_on >= $6 ORDER BY starts_on DESC LIMIT 1), \
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $6, $16, $16) RETURNING id",
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $6, $16, $16) RETURNING id, round_id",
                 )
                 .bind(s.form_id)
                 .bind(s.form_version_id)
@@ -835,6 +874,17 @@ impl Store {
                 for a in &s.attachments {
                     insert_attachment!(tx, id, a);
                 }
+                if contributor.reads(s.form_id) {
+                    let facts = Facts {
+                        form_id: s.form_id,
+                        data: &s.data,
+                        site_id: s.site_id,
+                        country: s.country_code.as_deref(),
+                        round_id,
+                        collected_on: s.collected_on,
+                    };
+                    contributor.contribute(&facts, 1, &mut deltas);
+                }
                 known.insert(s.instance_id.clone(), (id, s.xml_sha256.clone(), s.complete));
                 stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter }));
                 outcomes.push(Ingested::Created { id });
@@ -854,6 +904,7 @@ impl Store {
                     ));
                 }
             }
+            write_deltas!(tx, deltas);
             if !stored.is_empty() {
                 let first = stored.first().and_then(|s| s["id"].as_i64()).unwrap_or_default();
                 h::audit(
@@ -980,6 +1031,7 @@ impl Store {
         errors: &serde_json::Value,
         error_count: i64,
         reason: &str,
+        contributor: &dyn Contributor,
     ) -> Result<()> {
         if reason.trim().is_empty() {
             return Err(StoreError::invalid("reason", "say why the submission is edited"));
@@ -988,21 +1040,25 @@ impl Store {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            keep_version!(tx, id, &actor.name, reason.trim(), now);
-            sqlx::query(
-                "UPDATE submissions SET instance_id = $1, xml = $2, xml_sha256 = $3, data = $4, errors = $5, \
+            let mut deltas = Deltas::default();
+            recounted!(tx, id, contributor, deltas, {
+                keep_version!(tx, id, &actor.name, reason.trim(), now);
+                sqlx::query(
+                    "UPDATE submissions SET instance_id = $1, xml = $2, xml_sha256 = $3, data = $4, errors = $5, \
                  error_count = $6, edits = edits + 1, updated_at = $7 WHERE id = $8",
-            )
-            .bind(new_instance_id)
-            .bind(xml)
-            .bind(xml_sha256)
-            .bind(data.to_string())
-            .bind(errors.to_string())
-            .bind(error_count)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+                )
+                .bind(new_instance_id)
+                .bind(xml)
+                .bind(xml_sha256)
+                .bind(data.to_string())
+                .bind(errors.to_string())
+                .bind(error_count)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            });
+            write_deltas!(tx, deltas);
             h::audit(
                 &mut tx,
                 AuditEvent {
@@ -1024,7 +1080,14 @@ impl Store {
     }
 
     /// Approve, reject or flag; an optional note goes to the audit line.
-    pub async fn set_submission_status(&self, actor: &Actor, id: i64, status: &str, note: &str) -> Result<()> {
+    pub async fn set_submission_status(
+        &self,
+        actor: &Actor,
+        id: i64,
+        status: &str,
+        note: &str,
+        contributor: &dyn Contributor,
+    ) -> Result<()> {
         if !STATUSES.contains(&status) {
             return Err(StoreError::invalid("status", format!("must be one of: {}", STATUSES.join(", "))));
         }
@@ -1032,12 +1095,16 @@ impl Store {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            sqlx::query("UPDATE submissions SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(status)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let mut deltas = Deltas::default();
+            recounted!(tx, id, contributor, deltas, {
+                sqlx::query("UPDATE submissions SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(status)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            });
+            write_deltas!(tx, deltas);
             h::audit(
                 &mut tx,
                 AuditEvent {
@@ -1056,17 +1123,27 @@ impl Store {
     }
 
     /// Soft delete (`deleted = true`) or restore.
-    pub async fn set_submission_deleted(&self, actor: &Actor, id: i64, deleted: bool) -> Result<()> {
+    pub async fn set_submission_deleted(
+        &self,
+        actor: &Actor,
+        id: i64,
+        deleted: bool,
+        contributor: &dyn Contributor,
+    ) -> Result<()> {
         let before = self.submission(id).await?;
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            sqlx::query("UPDATE submissions SET deleted_at = $1, updated_at = $2 WHERE id = $3")
-                .bind(deleted.then_some(now))
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let mut deltas = Deltas::default();
+            recounted!(tx, id, contributor, deltas, {
+                sqlx::query("UPDATE submissions SET deleted_at = $1, updated_at = $2 WHERE id = $3")
+                    .bind(deleted.then_some(now))
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            });
+            write_deltas!(tx, deltas);
             h::audit(
                 &mut tx,
                 AuditEvent {

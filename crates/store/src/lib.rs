@@ -8,6 +8,7 @@
 //!
 //! Every write goes through one transaction that also appends to the hash-chained audit log.
 
+pub mod analytics;
 mod audit;
 pub mod collection;
 mod engine;
