@@ -388,7 +388,7 @@ impl IndicatorDef {
             match weight_target {
                 Some(Some(Kind::Sum | Kind::Count)) => {}
                 Some(Some(_)) => {
-                    p.push(FieldError::new("weight_by", format!("`{target}` is not a count or a sum of people")))
+                    p.push(FieldError::new("weight_by", format!("`{target}` is not a count or a sum of people")));
                 }
                 _ => p.push(FieldError::new("weight_by", format!("there is no indicator `{target}`"))),
             }

@@ -771,7 +771,7 @@ mod tests {
         deltas.add("x", &key, &one, 1);
         deltas.add("x", &key, &one, 1);
         assert_eq!(deltas.len(), CUBES.len());
-        assert!(deltas.0.values().all(|v| v.n == 2 && v.num == 4.0));
+        assert!(deltas.0.values().all(|v| v.n == 2 && (v.num - 4.0).abs() < 1e-9));
         deltas.add("x", &key, &one, -1);
         deltas.add("x", &key, &one, -1);
         assert!(deltas.0.values().all(CellValues::is_zero));
