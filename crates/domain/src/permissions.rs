@@ -22,6 +22,11 @@ pub enum Permission {
     ViewSubmissions,
     /// Edit, approve, reject, flag, delete and restore submissions; import them in bulk.
     ReviewSubmissions,
+    /// See dashboards, maps and aggregates (public indicators, small cells suppressed unless
+    /// the reader may also read submissions).
+    ViewAnalytics,
+    /// Declare, change and delete indicators (on forms of the user's countries).
+    ManageIndicators,
 }
 
 impl Permission {
@@ -38,6 +43,8 @@ impl Permission {
         Permission::Submit,
         Permission::ViewSubmissions,
         Permission::ReviewSubmissions,
+        Permission::ViewAnalytics,
+        Permission::ManageIndicators,
     ];
 
     /// Whether the permission is tied to one country (and so checked against the user's scope).
@@ -52,6 +59,8 @@ impl Permission {
                 | Permission::Submit
                 | Permission::ViewSubmissions
                 | Permission::ReviewSubmissions
+                | Permission::ViewAnalytics
+                | Permission::ManageIndicators
         )
     }
 }
@@ -68,6 +77,8 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
         P::ManageForms | P::ReviewSubmissions => matches!(role, Role::Admin | Role::ImOfficer),
         P::Submit => matches!(role, Role::Admin | Role::ImOfficer | Role::Enumerator),
         P::ViewSubmissions => matches!(role, Role::Admin | Role::ImOfficer | Role::Viewer),
+        P::ViewAnalytics => true,
+        P::ManageIndicators => matches!(role, Role::Admin | Role::ImOfficer),
     }
 }
 
@@ -162,6 +173,17 @@ mod tests {
             // Protection staff and partners do not read collection data through this door.
             let views = matches!(role, Role::Admin | Role::ImOfficer | Role::Viewer);
             assert_eq!(allows(&u, Permission::ViewSubmissions, Some("COL")), views, "{role}");
+        }
+    }
+
+    #[test]
+    fn everyone_sees_the_dashboards_of_their_countries_and_im_officers_declare_indicators() {
+        for role in Role::ALL {
+            let u = user(*role, &["COL"]);
+            assert!(allows(&u, Permission::ViewAnalytics, Some("COL")), "{role}");
+            assert!(!allows(&u, Permission::ViewAnalytics, Some("PER")), "{role}");
+            let manages = matches!(role, Role::Admin | Role::ImOfficer);
+            assert_eq!(allows(&u, Permission::ManageIndicators, Some("COL")), manages, "{role}");
         }
     }
 

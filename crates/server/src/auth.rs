@@ -54,6 +54,8 @@ impl Caller {
             Permission::Submit => "submit data",
             Permission::ViewSubmissions => "read submissions",
             Permission::ReviewSubmissions => "review submissions",
+            Permission::ViewAnalytics => "see dashboards",
+            Permission::ManageIndicators => "declare indicators",
         };
         Err(ApiError::Forbidden(match country {
             Some(c) if permissions::role_grants(self.user.role, permission) => {
