@@ -279,6 +279,13 @@ async fn open_store(settings: &Settings) -> Result<Store> {
     Ok(store)
 }
 
+/// The server's state for a command: the forms, the writer and the indicators in use.
+async fn open_state(store: &rumbo_store::Store) -> Result<AppState> {
+    AppState::open(store.clone(), ServerConfig::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))
+}
+
 async fn serve(settings: Settings) -> Result<()> {
     init_logging(&settings);
     let started = std::time::Instant::now();
@@ -290,7 +297,7 @@ async fn serve(settings: Settings) -> Result<()> {
     if store.count_users().await? == 0 {
         tracing::warn!("there are no users yet: create one with `rumbo user add NAME --role admin --all-countries`");
     }
-    let state = AppState::new(
+    let state = AppState::open(
         store.clone(),
         ServerConfig {
             session_hours: settings.session_hours(),
@@ -299,7 +306,9 @@ async fn serve(settings: Settings) -> Result<()> {
             max_attachment_bytes: settings.max_attachment_mb() * 1024 * 1024,
             openrosa_allow_basic: settings.openrosa_allow_basic.unwrap_or(false),
         },
-    );
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))?;
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
     Ok(())
@@ -337,7 +346,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         for user in store.list_users(&ListFilter { limit: Some(1000), ..Default::default() }).await?.items {
             store.set_digest_ha1(user.id, rumbo_server::openrosa::digest_secret(&user, password).as_deref()).await?;
         }
-        let state = AppState::new(store.clone(), ServerConfig::default());
+        let state = open_state(&store).await?;
         let started = std::time::Instant::now();
         // RUMBO_DEMO_SUBMISSIONS: how many survey submissions to make (tests use fewer).
         let total = std::env::var("RUMBO_DEMO_SUBMISSIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(3000);
@@ -368,7 +377,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
     let listener = tokio::net::TcpListener::bind(settings.listen())
         .await
         .with_context(|| format!("cannot listen on port {port}"))?;
-    let state = AppState::new(store.clone(), ServerConfig::default());
+    let state = open_state(&store).await?;
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
     drop(temp);
@@ -474,7 +483,7 @@ async fn publish_form(
     let name = file.file_name().map_or_else(|| "form.xlsx".to_string(), |n| n.to_string_lossy().into_owned());
     let store = open_store(settings).await?;
     let user = store.credentials(username).await?.with_context(|| format!("no user named {username}"))?.user;
-    let state = AppState::new(store.clone(), ServerConfig::default());
+    let state = open_state(&store).await?;
     let caller = rumbo_server::auth::Caller { user, csrf: None };
     match rumbo_server::collect::ops::publish(&state, &caller, &name, bytes, countries).await {
         Ok(p) => println!(
@@ -510,7 +519,7 @@ async fn import_submissions(
     let mapping = import::parse_mapping(&map.join("\n")).map_err(|e| anyhow::anyhow!("--map: {e}"))?;
     let store = open_store(settings).await?;
     let user = store.credentials(username).await?.with_context(|| format!("no user named {username}"))?.user;
-    let state = AppState::new(store.clone(), ServerConfig::default());
+    let state = open_state(&store).await?;
     let caller = rumbo_server::auth::Caller { user, csrf: None };
     let mut last = 0;
     let report = import::run_cli(&state, &caller, form, file, &mapping, mode, |p| {

@@ -111,6 +111,13 @@ pub struct IndicatorDef {
     /// registry indicator (post-stratification).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_by: Option<String>,
+    /// Where the dashboard shows it: `flows`, `profile`, `needs`, `vulnerabilities`,
+    /// `intentions`, `return`, `baseline` (any word groups indicators into one chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Shown as a headline figure at the top of the dashboard.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub headline: bool,
 }
 
 fn default_suppression() -> u32 {

@@ -97,6 +97,7 @@ async fn openapi() -> impl IntoResponse {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::collect::api::CollectionDoc::openapi());
     doc.merge(crate::collect::import::ImportDoc::openapi());
+    doc.merge(crate::analytics::api::AnalyticsDoc::openapi());
     Json(doc)
 }
 
@@ -363,7 +364,9 @@ async fn update_site(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<SiteInput>,
 ) -> ApiResult<Json<Site>> {
-    Ok(Json(ops::update_site(&state.store, &caller, id, input).await?))
+    let site = ops::update_site(&state.store, &caller, id, input).await?;
+    state.analytics.refresh_sites(&state.store).await?;
+    Ok(Json(site))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sites/{id}", tag = "locations", params(("id" = i64, Path)), responses((status = 204)))]

@@ -2,6 +2,7 @@
 //! sign-in. [`router`] builds the whole application; [`launch_with_listener`] serves it
 //! until a shutdown signal, so tests can bind port 0.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod collect;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The forms in use and the submission writer.
     pub collect: Arc<collect::Collection>,
+    /// The indicators in use; what every write asks what a submission counts for.
+    pub analytics: Arc<analytics::Analytics>,
 }
 
 /// The settings the running server needs.
@@ -65,10 +68,14 @@ impl Default for ServerConfig {
 }
 
 impl AppState {
-    /// Builds the state and starts the submission writer (call it inside the runtime).
-    pub fn new(store: Store, config: ServerConfig) -> Self {
-        let collect = Arc::new(collect::Collection::new(store.clone()));
-        Self { store, config: Arc::new(config), collect }
+    /// Builds the state, starts the submission writer and compiles the indicators in use
+    /// (call it inside the runtime, before taking requests: writes need the indicators).
+    pub async fn open(store: Store, config: ServerConfig) -> Result<Self, error::ApiError> {
+        let analytics = Arc::new(analytics::Analytics::new());
+        let collect = Arc::new(collect::Collection::new(store.clone(), analytics.clone()));
+        let state = Self { store, config: Arc::new(config), collect, analytics };
+        state.analytics.reload(&state).await?;
+        Ok(state)
     }
 }
 
@@ -78,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(openrosa::router(&state))
         .merge(api::router())
+        .merge(analytics::api::router())
         .merge(collect::api::router())
         .merge(collect::web::router())
         .merge(collect::import::router())

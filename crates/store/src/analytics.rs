@@ -725,6 +725,18 @@ impl Store {
         })
     }
 
+    /// `(id, country, admin-1 p-code)` of every site: where a site's submissions are counted.
+    pub async fn site_areas(&self) -> Result<Vec<(i64, String, String)>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_as(
+                "SELECT s.id, s.country_code, COALESCE(a.pcode, '') FROM sites s \
+                 LEFT JOIN admin_areas a ON a.id = s.admin_area_id ORDER BY s.id",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// How many cells each indicator has (for the indicators page and benchmarks).
     pub async fn cell_counts(&self) -> Result<HashMap<String, i64>> {
         run!(self, |pool, _h| {

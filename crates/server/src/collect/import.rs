@@ -1083,7 +1083,7 @@ async fn run<F: FnMut(&Progress) + Send>(
             p.phase = "storing";
             progress(&p);
             let batch: Vec<NewSubmission> = ready.drain(..).map(|(_, s)| s).collect();
-            match state.store.ingest_atomic(&actor, &batch).await {
+            match state.store.ingest_atomic(&actor, &batch, state.analytics.contributor()).await {
                 Ok(outcomes) => {
                     created = outcomes.iter().filter(|o| matches!(o, Ingested::Created { .. })).count();
                     p.stored = created;
@@ -1096,6 +1096,7 @@ async fn run<F: FnMut(&Progress) + Send>(
     }
     if created > 0 {
         state.collect.forget_forms();
+        state.analytics.changed();
     }
     let mut skipped_rows = invalid.clone();
     skipped_rows.extend(store_failed);
@@ -1155,7 +1156,7 @@ async fn store_batch(
         return;
     }
     let (rows, batch): (Vec<usize>, Vec<NewSubmission>) = ready.drain(..).unzip();
-    let outcomes = state.store.ingest(actor, &batch).await;
+    let outcomes = state.store.ingest(actor, &batch, state.analytics.contributor()).await;
     for (row, outcome) in rows.into_iter().zip(outcomes) {
         let problem = match outcome {
             Ok(Ingested::Created { .. }) => {

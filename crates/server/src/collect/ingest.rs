@@ -4,11 +4,14 @@
 //! with the load: one submission alone is committed at once, sixty-four at a time share one
 //! fsync. Nobody is answered before the commit, so a 201 is always durable.
 
+use std::sync::Arc;
+
 use rumbo_store::Store;
 use rumbo_store::collection::{Ingested, NewSubmission};
 use rumbo_store::model::Actor;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::analytics::Analytics;
 use crate::error::{ApiError, ApiResult};
 
 /// The most submissions committed together.
@@ -28,9 +31,9 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer task (on the current Tokio runtime).
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, analytics: Arc<Analytics>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, jobs));
+        tokio::spawn(run(store, analytics, jobs));
         Self { queue }
     }
 
@@ -45,14 +48,25 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, mut jobs: mpsc::Receiver<Job>) {
+async fn run(store: Store, analytics: Arc<Analytics>, mut jobs: mpsc::Receiver<Job>) {
     let actor = Actor::system("collection");
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (submissions, replies): (Vec<NewSubmission>, Vec<_>) =
             batch.drain(..).map(|job| (job.submission, job.reply)).unzip();
+        // A point created since the indicators were compiled: read the sites again first,
+        // so that its submissions count in its admin area.
+        let sites = analytics.registry().sites().clone();
+        if submissions.iter().any(|s| s.site_id.is_some_and(|id| !sites.contains_key(&id)))
+            && let Err(e) = analytics.refresh_sites(&store).await
+        {
+            tracing::warn!(error = %e, "could not read the sites again");
+        }
         let started = std::time::Instant::now();
-        let outcomes = store.ingest(&actor, &submissions).await;
+        let outcomes = store.ingest(&actor, &submissions, analytics.contributor()).await;
+        if outcomes.iter().any(|o| matches!(o, Ok(Ingested::Created { .. }))) {
+            analytics.changed();
+        }
         tracing::debug!(batch = submissions.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "batch committed");
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // The sender may have gone (client disconnected): its submission is stored anyway.

@@ -90,8 +90,8 @@ type SiteIndex = HashMap<String, (i64, String)>;
 const SITES_FOR: Duration = Duration::from_secs(30);
 
 impl Collection {
-    pub fn new(store: Store) -> Self {
-        let writer = ingest::Writer::start(store.clone());
+    pub fn new(store: Store, analytics: Arc<crate::analytics::Analytics>) -> Self {
+        let writer = ingest::Writer::start(store.clone(), analytics);
         Self { store, forms: RwLock::default(), compiled: Mutex::default(), sites: RwLock::default(), writer }
     }
 

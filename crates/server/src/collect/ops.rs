@@ -437,8 +437,10 @@ pub async fn edit_submission(state: &AppState, caller: &Caller, id: i64, edit: S
             &serde_json::to_value(&errors).unwrap_or_default(),
             errors.len() as i64,
             &edit.reason,
+            state.analytics.contributor(),
         )
         .await?;
+    state.analytics.changed();
     Ok(())
 }
 
@@ -446,14 +448,18 @@ pub async fn set_status(state: &AppState, caller: &Caller, id: i64, status: &str
     let detail = state.store.submission(id).await?;
     let form = state.store.form(detail.row.form_id).await?;
     require_submission(caller, &form, detail.row.country_code.as_deref(), Permission::ReviewSubmissions)?;
-    Ok(state.store.set_submission_status(&caller.actor(), id, status, note).await?)
+    state.store.set_submission_status(&caller.actor(), id, status, note, state.analytics.contributor()).await?;
+    state.analytics.changed();
+    Ok(())
 }
 
 pub async fn set_deleted(state: &AppState, caller: &Caller, id: i64, deleted: bool) -> ApiResult<()> {
     let detail = state.store.submission(id).await?;
     let form = state.store.form(detail.row.form_id).await?;
     require_submission(caller, &form, detail.row.country_code.as_deref(), Permission::ReviewSubmissions)?;
-    Ok(state.store.set_submission_deleted(&caller.actor(), id, deleted).await?)
+    state.store.set_submission_deleted(&caller.actor(), id, deleted, state.analytics.contributor()).await?;
+    state.analytics.changed();
+    Ok(())
 }
 
 /// A random (version 4) UUID.

@@ -37,7 +37,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(db.store.clone(), ServerConfig::default());
+        let state = AppState::open(db.store.clone(), ServerConfig::default()).await.expect("state");
         tokio::spawn(rumbo_server::launch_with_listener(state, listener, async {
             let _ = stopped.await;
         }));

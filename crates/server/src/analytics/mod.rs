@@ -1,0 +1,261 @@
+//! Indicators and dashboards: the indicators in use (compiled against their forms), the
+//! changes to them, and what readers ask of the aggregates. The writers (submissions,
+//! reviews, imports) take [`Analytics::contributor`] so that every committed change to a
+//! submission changes the aggregates in the same transaction.
+
+pub mod api;
+pub mod dashboard;
+pub mod indicators;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rumbo_analytics::{FormInfo, IndicatorDef, IndicatorFile, Live, Registry, SiteInfo};
+use rumbo_domain::permissions::Permission;
+use rumbo_store::FieldError;
+use rumbo_store::analytics::{Contributor, IndicatorChange};
+use tokio::sync::watch;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+
+/// The indicators in use, and the signal dashboards listen to.
+pub struct Analytics {
+    live: Live,
+    updates: watch::Sender<u64>,
+    /// One change to the indicators (or reload) at a time.
+    changing: tokio::sync::Mutex<()>,
+    /// Names of sites, rounds, areas and countries, read again every [`LABELS_FOR`].
+    labels: std::sync::Mutex<Option<(Instant, Arc<api::Labels>)>>,
+}
+
+/// How long dimension labels are used before they are read again.
+const LABELS_FOR: Duration = Duration::from_secs(10);
+
+impl Default for Analytics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analytics {
+    pub fn new() -> Self {
+        Analytics {
+            live: Live::default(),
+            updates: watch::channel(0).0,
+            changing: tokio::sync::Mutex::new(()),
+            labels: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Names for dimension values (cached a few seconds).
+    pub async fn labels(&self, state: &AppState) -> ApiResult<Arc<api::Labels>> {
+        let cached = self.labels.lock().ok().and_then(|l| l.clone()).filter(|(at, _)| at.elapsed() < LABELS_FOR);
+        if let Some((_, labels)) = cached {
+            return Ok(labels);
+        }
+        let labels = api::Labels::load(state).await?;
+        if let Ok(mut slot) = self.labels.lock() {
+            *slot = Some((Instant::now(), labels.clone()));
+        }
+        Ok(labels)
+    }
+
+    /// Reads the sites again (a new point, or a point moved to another area): submissions
+    /// of a site count in its current admin area from now on.
+    pub async fn refresh_sites(&self, store: &rumbo_store::Store) -> ApiResult<()> {
+        let sites: HashMap<i64, SiteInfo> = store
+            .site_areas()
+            .await?
+            .into_iter()
+            .map(|(id, country, adm1)| (id, SiteInfo { country, adm1 }))
+            .collect();
+        let _one = self.changing.lock().await;
+        let old = self.registry();
+        let registry = Registry::build(old.defs().to_vec(), old.forms().clone(), Arc::new(sites));
+        self.live.set(Arc::new(registry));
+        self.forget_labels();
+        Ok(())
+    }
+
+    /// Forgets the cached labels (after a site, area or round changed).
+    pub fn forget_labels(&self) {
+        if let Ok(mut slot) = self.labels.lock() {
+            *slot = None;
+        }
+    }
+
+    /// What the store asks, inside each write, what a submission counts for.
+    pub fn contributor(&self) -> &dyn Contributor {
+        &self.live
+    }
+
+    pub fn registry(&self) -> Arc<Registry> {
+        self.live.get()
+    }
+
+    /// Tells open dashboards that the aggregates changed.
+    pub fn changed(&self) {
+        self.updates.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.updates.subscribe()
+    }
+
+    /// Compiles the stored indicators against the current form versions and sites. Called
+    /// before the server takes requests, and after a form version or a site changes.
+    pub async fn reload(&self, state: &AppState) -> ApiResult<()> {
+        let _one = self.changing.lock().await;
+        let mut defs = Vec::new();
+        for stored in state.store.indicators().await? {
+            match serde_json::from_str::<IndicatorDef>(&stored.definition) {
+                Ok(def) => defs.push(def),
+                Err(e) => tracing::error!(indicator = %stored.id, error = %e, "a stored indicator no longer reads"),
+            }
+        }
+        let registry = build(state, defs).await?;
+        self.live.set(Arc::new(registry));
+        Ok(())
+    }
+}
+
+/// Compiles `defs` against the current versions of their forms.
+async fn build(state: &AppState, defs: Vec<IndicatorDef>) -> ApiResult<Registry> {
+    let mut forms = HashMap::new();
+    for form in defs.iter().map(|d| d.form.clone()).collect::<std::collections::BTreeSet<_>>() {
+        let Ok(entry) = state.collect.entry(&form).await else { continue };
+        let Ok(compiled) = state.collect.current(&entry.record).await else { continue };
+        forms.insert(form, FormInfo { id: entry.record.id, form: Arc::new(compiled.form.clone()) });
+    }
+    let sites = state
+        .store
+        .site_areas()
+        .await?
+        .into_iter()
+        .map(|(id, country, adm1)| (id, SiteInfo { country, adm1 }))
+        .collect();
+    Ok(Registry::build(defs, forms, Arc::new(sites)))
+}
+
+/// Saves indicators (new or changed) and rebuilds their aggregates; all or nothing.
+pub async fn save(state: &AppState, caller: &Caller, defs: Vec<IndicatorDef>) -> ApiResult<usize> {
+    if defs.is_empty() {
+        return Err(ApiError::invalid("indicator", "no indicator was given"));
+    }
+    let analytics = &state.analytics;
+    let _one = analytics.changing.lock().await;
+    let old = analytics.registry();
+    let mut ids = Vec::new();
+    let mut problems = Vec::new();
+    for def in &defs {
+        if ids.contains(&def.id) {
+            problems.push(FieldError::new("id", format!("`{}` is given twice", def.id)));
+        }
+        ids.push(def.id.clone());
+        may_manage(state, caller, &def.form).await?;
+    }
+    // The new set: the old one with these replaced or added, in their place.
+    let mut all: Vec<IndicatorDef> = old.defs().iter().filter(|d| !ids.contains(&d.id)).cloned().collect();
+    all.extend(defs.iter().cloned());
+    let registry = build(state, all).await?;
+    let several = defs.len() > 1;
+    for def in &defs {
+        if let Some(found) = registry.problems(&def.id) {
+            problems.extend(found.iter().map(|p| {
+                let field = if several { format!("{}.{}", def.id, p.field) } else { p.field.clone() };
+                FieldError::new(field, p.message.clone())
+            }));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    let changes: Vec<IndicatorChange> = defs
+        .iter()
+        .map(|d| IndicatorChange::Save {
+            id: d.id.clone(),
+            form: d.form.clone(),
+            definition: serde_json::to_string(d).unwrap_or_default(),
+        })
+        .collect();
+    let registry = Arc::new(registry);
+    let rebuild = registry.only(&ids);
+    let live = &analytics.live;
+    let activate = |ok: bool| live.set(if ok { registry.clone() } else { old.clone() });
+    let read = state.store.change_indicators(&caller.actor(), &changes, &rebuild, &activate).await?;
+    tracing::info!(indicators = ids.len(), submissions = read, "indicators saved and rebuilt");
+    analytics.changed();
+    Ok(read)
+}
+
+/// Deletes an indicator and its aggregates.
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    let analytics = &state.analytics;
+    let _one = analytics.changing.lock().await;
+    let old = analytics.registry();
+    let def = old.get(id).ok_or_else(|| ApiError::NotFound(format!("indicator {id}")))?.clone();
+    may_manage(state, caller, &def.form).await?;
+    if let Some(user) = old.defs().iter().find(|d| d.weight_by.as_deref() == Some(id)) {
+        return Err(ApiError::Conflict {
+            field: Some("id".into()),
+            message: format!("indicator `{}` is weighted by `{id}`: change or delete it first", user.id),
+        });
+    }
+    let all: Vec<IndicatorDef> = old.defs().iter().filter(|d| d.id != id).cloned().collect();
+    let registry = Arc::new(build(state, all).await?);
+    let live = &analytics.live;
+    let activate = |ok: bool| live.set(if ok { registry.clone() } else { old.clone() });
+    let change = [IndicatorChange::Delete { id: id.to_owned() }];
+    state.store.change_indicators(&caller.actor(), &change, &Registry::default(), &activate).await?;
+    analytics.changed();
+    Ok(())
+}
+
+/// Reads an indicator file (TOML) and saves what it declares.
+pub async fn load_file(state: &AppState, caller: &Caller, text: &str) -> ApiResult<usize> {
+    let defs = IndicatorFile::parse(text).map_err(|e| ApiError::Invalid(vec![e]))?;
+    let count = defs.len();
+    save(state, caller, defs).await?;
+    Ok(count)
+}
+
+/// Declaring an indicator on a form needs the right to declare indicators in every
+/// country the form is collected in.
+async fn may_manage(state: &AppState, caller: &Caller, form: &str) -> ApiResult<()> {
+    caller.require(Permission::ManageIndicators, None)?;
+    if let Ok(entry) = state.collect.entry(form).await {
+        for country in &entry.record.countries {
+            caller.require(Permission::ManageIndicators, Some(country))?;
+        }
+    }
+    Ok(())
+}
+
+/// The indicators a caller may see: restricted ones only with the right to read
+/// submissions somewhere.
+pub fn visible(registry: &Registry, caller: &Caller) -> Vec<IndicatorDef> {
+    let privileged = privileged(caller, None);
+    registry
+        .defs()
+        .iter()
+        .filter(|d| privileged || d.sensitivity == rumbo_analytics::Sensitivity::Public)
+        .cloned()
+        .collect()
+}
+
+/// Whether the caller may see small cells and restricted indicators: the right to read
+/// the submissions of every country asked about (or of every country of theirs).
+pub fn privileged(caller: &Caller, countries: Option<&[String]>) -> bool {
+    match countries {
+        Some(list) if !list.is_empty() => list.iter().all(|c| caller.allows(Permission::ViewSubmissions, Some(c))),
+        _ => caller.allows(Permission::ViewSubmissions, None),
+    }
+}
+
+/// The names of an indicator by language, for lists.
+pub fn names(def: &IndicatorDef) -> BTreeMap<String, String> {
+    def.name.clone()
+}
