@@ -50,6 +50,8 @@ pub fn router() -> Router<AppState> {
         .merge(map::router())
         .merge(forms::router())
         .merge(submissions::router())
+        .merge(crate::analytics::dashboard::router())
+        .merge(crate::analytics::indicators::router())
         .route("/undo/{line}", axum::routing::post(undo))
         .route(
             "/static/app.css",
@@ -151,6 +153,10 @@ impl Chrome {
                     nav.push(NavItem { label: lang.t(key), href, active, enabled: true });
                 }
             }
+            if caller.allows(Permission::ViewAnalytics, None) {
+                let active = ["/dashboard", "/indicators"].iter().any(|p| path.starts_with(p));
+                nav.insert(1, NavItem { label: lang.t("nav.dashboard"), href: "/dashboard", active, enabled: true });
+            }
             let collects = [Permission::Submit, Permission::ViewSubmissions, Permission::ManageForms];
             if collects.iter().any(|p| caller.allows(*p, None)) {
                 let active = ["/forms", "/submissions"].iter().any(|p| path.starts_with(p));
@@ -166,7 +172,7 @@ impl Chrome {
                 active: path.starts_with("/tokens"),
                 enabled: true,
             });
-            for key in ["nav.data", "nav.protection", "nav.response"] {
+            for key in ["nav.protection", "nav.response"] {
                 nav.push(NavItem { label: lang.t(key), href: "#", active: false, enabled: false });
             }
         }
