@@ -71,6 +71,33 @@ enum Command {
         #[command(subcommand)]
         command: FormCommand,
     },
+    /// Declare indicators from a file, or list them.
+    Indicators {
+        #[command(subcommand)]
+        command: IndicatorCommand,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// Rebuild every aggregate from the stored submissions (after a site moved to another
+    /// area, or to check the live aggregates).
+    Reaggregate {
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndicatorCommand {
+    /// Save every indicator of a TOML indicator file (all or none) and build their aggregates.
+    Load {
+        /// The indicator file, e.g. data/indicators/dtm.toml.
+        file: PathBuf,
+        /// Who declares them (recorded in the audit log; must be allowed to declare indicators).
+        #[arg(long = "as", value_name = "USERNAME")]
+        user: String,
+    },
+    /// List the indicators, with their cells and any problem.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -221,7 +248,77 @@ async fn main() -> Result<()> {
             publish_form(&settings.load().map_err(anyhow::Error::msg)?, &file, countries, &user).await
         }
         Command::Form { command } => form_command(&command),
+        Command::Indicators { command, settings } => {
+            indicators_command(command, &settings.load().map_err(anyhow::Error::msg)?).await
+        }
+        Command::Reaggregate { settings } => reaggregate(&settings.load().map_err(anyhow::Error::msg)?).await,
     }
+}
+
+/// `rumbo indicators load|list`.
+async fn indicators_command(command: IndicatorCommand, settings: &Settings) -> Result<()> {
+    init_logging(settings);
+    let store = open_store(settings).await?;
+    let state = open_state(&store).await?;
+    match command {
+        IndicatorCommand::Load { file, user } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let user = store.credentials(&user).await?.with_context(|| format!("no user named {user}"))?.user;
+            let caller = rumbo_server::auth::Caller { user, csrf: None };
+            let started = std::time::Instant::now();
+            match rumbo_server::analytics::load_file(&state, &caller, &text).await {
+                Ok(count) => println!(
+                    "saved {count} indicator(s) from {} and built their aggregates in {:.1} s",
+                    file.display(),
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(rumbo_server::error::ApiError::Invalid(errors)) => {
+                    for e in &errors {
+                        eprintln!("{}: {}: {}", file.display(), e.field, e.message);
+                    }
+                    bail!("{} problem(s); nothing was saved", errors.len());
+                }
+                Err(e) => bail!("{e}"),
+            }
+        }
+        IndicatorCommand::List => {
+            let registry = state.analytics.registry();
+            let cells = store.cell_counts().await?;
+            for def in registry.defs() {
+                let problems = registry
+                    .problems(&def.id)
+                    .map(|p| p.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "));
+                println!(
+                    "{:<24} {:<16} {:<10} {:>8} cells  {}{}",
+                    def.id,
+                    def.form,
+                    def.kind.as_str(),
+                    cells.get(&def.id).copied().unwrap_or_default(),
+                    def.name_in("en"),
+                    problems.map(|p| format!("  [cannot be computed: {p}]")).unwrap_or_default()
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `rumbo reaggregate`: every aggregate rebuilt from the stored submissions.
+async fn reaggregate(settings: &Settings) -> Result<()> {
+    init_logging(settings);
+    let store = open_store(settings).await?;
+    let state = open_state(&store).await?;
+    let started = std::time::Instant::now();
+    let registry = state.analytics.registry();
+    let (read, cells) = store.reaggregate(&rumbo_store::model::Actor::system("reaggregate"), registry.as_ref()).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "read {read} submissions, wrote {cells} cells in {seconds:.1} s ({:.0} submissions a second)",
+        read as f64 / seconds.max(1e-9)
+    );
+    store.close().await;
+    Ok(())
 }
 
 /// `rumbo form check|xform FILE`: reads the file, prints the problems (one a line,

@@ -165,6 +165,8 @@ pub async fn publish(
     };
     let (form, version) = state.store.publish_form_version(&caller.actor(), &new).await?;
     state.collect.forget_forms();
+    // Indicators on this form are compiled again against its new version.
+    state.analytics.reload(state).await?;
     Ok(Published { form, version })
 }
 
