@@ -57,7 +57,10 @@ pub struct IndicatorView {
 }
 
 fn view(registry: &Registry, def: &IndicatorDef) -> IndicatorView {
-    IndicatorView { definition: def.clone(), problems: registry.problems(&def.id).map(<[_]>::to_vec).unwrap_or_default() }
+    IndicatorView {
+        definition: def.clone(),
+        problems: registry.problems(&def.id).map(<[_]>::to_vec).unwrap_or_default(),
+    }
 }
 
 /// The indicators you may see.
@@ -116,7 +119,10 @@ async fn update(
     ApiJson(def): ApiJson<IndicatorDef>,
 ) -> ApiResult<Json<IndicatorView>> {
     if def.id != id {
-        return Err(ApiError::invalid("id", format!("the body's id `{}` is not the one in the address (`{id}`)", def.id)));
+        return Err(ApiError::invalid(
+            "id",
+            format!("the body's id `{}` is not the one in the address (`{id}`)", def.id),
+        ));
     }
     if state.analytics.registry().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("indicator {id}")));
@@ -149,7 +155,11 @@ pub struct Imported {
 /// is saved, or none is.
 #[utoipa::path(post, path = "/api/v1/indicators/import", tag = "indicators", request_body(content = String, content_type = "application/toml"),
     responses((status = 200, body = Imported), (status = 422, body = ErrorBody)))]
-async fn import(State(state): State<AppState>, ApiCaller(caller): ApiCaller, body: String) -> ApiResult<Json<Imported>> {
+async fn import(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    body: String,
+) -> ApiResult<Json<Imported>> {
     if body.len() > 2 * 1024 * 1024 {
         return Err(ApiError::TooLarge("an indicator file may be at most 2 MiB".into()));
     }
@@ -229,11 +239,15 @@ impl Labels {
     pub fn label(&self, registry: &Registry, def: &IndicatorDef, dim: Dim, value: &str, lang: Lang) -> String {
         let found = match dim {
             Dim::Site => value.parse().ok().and_then(|id: i64| self.sites.get(&id)).map(|(_, name, _)| name.clone()),
-            Dim::Round => value.parse().ok().and_then(|id: i64| self.rounds.get(&id)).map(|(name, country, _)| format!("{name} ({country})")),
+            Dim::Round => value
+                .parse()
+                .ok()
+                .and_then(|id: i64| self.rounds.get(&id))
+                .map(|(name, country, _)| format!("{name} ({country})")),
             Dim::Adm1 => self.areas.get(value).map(|(_, names)| Self::pick(names, lang)),
-            Dim::Country | Dim::Origin | Dim::Destination | Dim::Nationality => {
-                registry.label(def, dim, value, lang.code()).or_else(|| self.countries.get(value).map(|n| Self::pick(n, lang)))
-            }
+            Dim::Country | Dim::Origin | Dim::Destination | Dim::Nationality => registry
+                .label(def, dim, value, lang.code())
+                .or_else(|| self.countries.get(value).map(|n| Self::pick(n, lang))),
             Dim::Month => value.parse::<i32>().ok().filter(|m| *m > 0).map(|m| format!("{}-{:02}", m / 100, m % 100)),
             Dim::Day => value
                 .parse::<i64>()
@@ -262,10 +276,13 @@ impl Labels {
                 by_name.entry((first[name], name.clone())).or_default().push(*id);
             }
         }
-        by_name.into_iter().map(|((_, name), mut ids)| {
-            ids.sort_unstable();
-            (name, ids)
-        }).collect()
+        by_name
+            .into_iter()
+            .map(|((_, name), mut ids)| {
+                ids.sort_unstable();
+                (name, ids)
+            })
+            .collect()
     }
 
     pub fn site_code(&self, id: i64) -> Option<&str> {

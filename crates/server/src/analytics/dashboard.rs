@@ -26,18 +26,15 @@ use crate::i18n::Lang;
 use crate::pages::{Choice, Chrome, PageResult, render};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dashboard", get(page))
-        .route("/dashboard/data.csv", get(csv))
-        .route(
-            "/static/dashboard.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
-                    include_str!("../../assets/dashboard.js"),
-                )
-            }),
-        )
+    Router::new().route("/dashboard", get(page)).route("/dashboard/data.csv", get(csv)).route(
+        "/static/dashboard.js",
+        get(|| async {
+            (
+                [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+                include_str!("../../assets/dashboard.js"),
+            )
+        }),
+    )
 }
 
 /// The dashboard's filters (all optional).
@@ -280,7 +277,8 @@ async fn build(
         let long = by_day.rows.len() > 120;
         let series_view = if long { b.ask(&flow.id, &[Dim::Month]).await? } else { by_day };
         let dim = if long { Dim::Month } else { Dim::Day };
-        let x: Vec<String> = series_view.rows.iter().map(|r| r.labels.get(dim.as_str()).cloned().unwrap_or_default()).collect();
+        let x: Vec<String> =
+            series_view.rows.iter().map(|r| r.labels.get(dim.as_str()).cloned().unwrap_or_default()).collect();
         let values: Vec<Option<f64>> = series_view.rows.iter().map(|r| r.estimate.value).collect();
         let title = format!("{name} — {}", lang.t(if long { "dash.by_month" } else { "dash.by_day" }));
         cards.push(Card {
@@ -307,7 +305,13 @@ async fn build(
                 let title = format!("{name} — {}", lang.t("dash.by_round"));
                 cards.push(Card {
                     id: "rounds".into(),
-                    svg: rumbo_charts::lines(&title, &x, &[Series { name: name.to_owned(), values }], Format::Count, &b.locale),
+                    svg: rumbo_charts::lines(
+                        &title,
+                        &x,
+                        &[Series { name: name.to_owned(), values }],
+                        Format::Count,
+                        &b.locale,
+                    ),
                     title,
                     wide: false,
                     csv: b.csv_link(&flow.id, &[Dim::Round]),
@@ -317,12 +321,16 @@ async fn build(
         }
         // Population pyramid.
         let pyramid = b.ask(&flow.id, &[Dim::Sex, Dim::AgeGroup]).await?;
-        let groups: Vec<String> = rumbo_analytics::definition::AGE_GROUPS.iter().map(|(g, _)| (*g).to_owned()).collect();
+        let groups: Vec<String> =
+            rumbo_analytics::definition::AGE_GROUPS.iter().map(|(g, _)| (*g).to_owned()).collect();
         let cell = |sex: &str, group: &str| {
             pyramid
                 .rows
                 .iter()
-                .find(|r| r.keys.get("sex").map(String::as_str) == Some(sex) && r.keys.get("age_group").map(String::as_str) == Some(group))
+                .find(|r| {
+                    r.keys.get("sex").map(String::as_str) == Some(sex)
+                        && r.keys.get("age_group").map(String::as_str) == Some(group)
+                })
                 .and_then(|r| r.estimate.value)
         };
         let female: Vec<Option<f64>> = groups.iter().map(|g| cell("female", g)).collect();
@@ -344,7 +352,10 @@ async fn build(
             csv: b.csv_link(&flow.id, &[Dim::Sex, Dim::AgeGroup]),
             note: String::new(),
         });
-        for (dim, key, link) in [(Dim::Nationality, "dash.by_nationality", Some("nationality")), (Dim::Direction, "dash.by_direction", None)] {
+        for (dim, key, link) in [
+            (Dim::Nationality, "dash.by_nationality", Some("nationality")),
+            (Dim::Direction, "dash.by_direction", None),
+        ] {
             if flow.disaggregations.contains(&dim) {
                 let view = b.ask(&flow.id, &[dim]).await?;
                 let title = format!("{name} — {}", lang.t(key));
@@ -446,10 +457,8 @@ fn section_title(section: &str, lang: Lang) -> String {
 
 /// Numbers of an SVG path, as (x, y) pairs: enough to find a shape's middle.
 fn path_centre(d: &str) -> Option<(f64, f64)> {
-    let numbers: Vec<f64> = d
-        .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let numbers: Vec<f64> =
+        d.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).filter_map(|s| s.parse().ok()).collect();
     let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
     for pair in numbers.chunks_exact(2) {
         sx += pair[0];
@@ -479,7 +488,12 @@ async fn map_card(
     }
     let sites = state
         .store
-        .list_sites(&rumbo_store::model::ListFilter { limit: Some(100_000), scope: Some(countries.clone()), country: country.clone(), ..Default::default() })
+        .list_sites(&rumbo_store::model::ListFilter {
+            limit: Some(100_000),
+            scope: Some(countries.clone()),
+            country: country.clone(),
+            ..Default::default()
+        })
         .await?
         .items;
     let drawn = rumbo_domain::map::draw(&shapes, &sites, lang.code(), 900.0);
@@ -527,7 +541,8 @@ async fn map_card(
         }
         let centre = |c: &str| centres.get(c).map(|(x, y, n)| (x / n, y / n));
         let routes = b.ask(&interviews.id, &[Dim::Origin, Dim::Destination]).await?;
-        let mut rows: Vec<_> = routes.rows.iter().filter(|r| r.keys.get("origin") != r.keys.get("destination")).collect();
+        let mut rows: Vec<_> =
+            routes.rows.iter().filter(|r| r.keys.get("origin") != r.keys.get("destination")).collect();
         rows.sort_by(|a, b| b.estimate.value.unwrap_or(0.0).total_cmp(&a.estimate.value.unwrap_or(0.0)));
         for r in rows.into_iter().take(12) {
             let (Some(o), Some(d)) = (r.keys.get("origin"), r.keys.get("destination")) else { continue };
@@ -586,7 +601,9 @@ async fn page(
     let scope = if current.is_empty() { caller.scope() } else { Some(vec![current.clone()]) };
     let round_now = DashboardQuery::clean(q.round.as_ref()).unwrap_or_default();
     let mut rounds = vec![Choice::new("", lang.t("common.all"), &round_now)];
-    rounds.extend(labels.round_names(scope.as_deref()).into_iter().map(|(name, _)| Choice::new(name.clone(), name, &round_now)));
+    rounds.extend(
+        labels.round_names(scope.as_deref()).into_iter().map(|(name, _)| Choice::new(name.clone(), name, &round_now)),
+    );
     let adm1_now = DashboardQuery::clean(q.adm1.as_ref()).unwrap_or_default();
     let mut areas = vec![Choice::new("", lang.t("common.all"), &adm1_now)];
     if !current.is_empty() {
@@ -609,7 +626,8 @@ async fn page(
             .map(|d| Choice::new(d.id.clone(), d.name_in(lang.code()), &map_now)),
     );
     // Region → country → admin 1 → point.
-    let mut crumbs = vec![(lang.t("dash.region").to_owned(), q.link(&[("country", None), ("adm1", None), ("site", None)]))];
+    let mut crumbs =
+        vec![(lang.t("dash.region").to_owned(), q.link(&[("country", None), ("adm1", None), ("site", None)]))];
     if !current.is_empty() {
         crumbs.push((labels.country_name(&current, lang), q.link(&[("adm1", None), ("site", None)])));
     }
@@ -621,7 +639,19 @@ async fn page(
         crumbs.push((site, q.link(&[])));
     }
     let manage = caller.allows(Permission::ManageIndicators, None);
-    Ok(render(&DashboardPage { c: chrome, countries: country_choices, rounds, areas, maps, q, crumbs, headlines, cards, manage, empty }))
+    Ok(render(&DashboardPage {
+        c: chrome,
+        countries: country_choices,
+        rounds,
+        areas,
+        maps,
+        q,
+        crumbs,
+        headlines,
+        cards,
+        manage,
+        empty,
+    }))
 }
 
 /// The figures of one chart as CSV, as the reader sees them.

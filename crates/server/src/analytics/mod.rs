@@ -66,12 +66,8 @@ impl Analytics {
     /// Reads the sites again (a new point, or a point moved to another area): submissions
     /// of a site count in its current admin area from now on.
     pub async fn refresh_sites(&self, store: &rumbo_store::Store) -> ApiResult<()> {
-        let sites: HashMap<i64, SiteInfo> = store
-            .site_areas()
-            .await?
-            .into_iter()
-            .map(|(id, country, adm1)| (id, SiteInfo { country, adm1 }))
-            .collect();
+        let sites: HashMap<i64, SiteInfo> =
+            store.site_areas().await?.into_iter().map(|(id, country, adm1)| (id, SiteInfo { country, adm1 })).collect();
         let _one = self.changing.lock().await;
         let old = self.registry();
         let registry = Registry::build(old.defs().to_vec(), old.forms().clone(), Arc::new(sites));

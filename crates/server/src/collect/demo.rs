@@ -101,7 +101,11 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
             batch.push(state.collect.prepare(&entry, &compiled, validated, xml, &submitter, envelope).await?);
         }
         for chunk in batch.chunks(500) {
-            for outcome in state.store.ingest(&rumbo_store::model::Actor::system("demo"), chunk, state.analytics.contributor()).await {
+            for outcome in state
+                .store
+                .ingest(&rumbo_store::model::Actor::system("demo"), chunk, state.analytics.contributor())
+                .await
+            {
                 outcome?;
                 stored += 1;
             }

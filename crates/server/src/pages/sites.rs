@@ -244,7 +244,8 @@ async fn update(
     let mut page = FormPage::new(chrome, format!("/sites/{id}/edit"), form.fields(lang, &countries), "/sites");
     page.delete_url = Some(format!("/sites/{id}/delete"));
     let done = |saved: &Site| format!("/sites?country={}&notice=saved", saved.country_code);
-    let saved = save_or_show(form.input(), |input| ops::update_site(&state.store, &caller, id, input), done, page).await;
+    let saved =
+        save_or_show(form.input(), |input| ops::update_site(&state.store, &caller, id, input), done, page).await;
     state.analytics.refresh_sites(&state.store).await?;
     saved
 }
