@@ -446,14 +446,15 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         let state = open_state(&store).await?;
         let started = std::time::Instant::now();
         // RUMBO_DEMO_SUBMISSIONS: how many survey submissions to make (tests use fewer).
-        let total = std::env::var("RUMBO_DEMO_SUBMISSIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(3000);
+        let total = std::env::var("RUMBO_DEMO_SUBMISSIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
         let seeded = rumbo_server::collect::demo::seed(&state, total)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;
         println!(
-            "Demo forms published in {:.1} s: {} forms, {} submissions to the flow-monitoring survey.",
+            "Demo forms published in {:.1} s: {} forms, {} DTM indicators, {} submissions over six rounds.",
             started.elapsed().as_secs_f64(),
             seeded.forms,
+            seeded.indicators,
             seeded.submissions
         );
     } else {
@@ -465,7 +466,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         println!("    {:<24} {}", role.as_str(), describe(*role));
     }
     println!(
-        "\n  Web forms: http://127.0.0.1:{port}/collect · captive portal: http://127.0.0.1:{port}/portal/rumbo_wifi"
+        "\n  Dashboard: http://127.0.0.1:{port}/dashboard (live: a simulated submission arrives every few seconds)\n  Web forms: http://127.0.0.1:{port}/collect · captive portal: http://127.0.0.1:{port}/portal/rumbo_wifi"
     );
     println!(
         "  ODK Collect / KoboCollect server: http://<this machine>:{port}/openrosa (Digest sign-in with a demo user)"
@@ -475,6 +476,11 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         .await
         .with_context(|| format!("cannot listen on port {port}"))?;
     let state = open_state(&store).await?;
+    // RUMBO_DEMO_TRICKLE_MS: how often a simulated submission arrives (0: never).
+    let every = std::env::var("RUMBO_DEMO_TRICKLE_MS").ok().and_then(|n| n.parse().ok()).unwrap_or(1500);
+    if every > 0 {
+        tokio::spawn(rumbo_server::collect::demo::trickle(state.clone(), std::time::Duration::from_millis(every)));
+    }
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
     drop(temp);

@@ -269,6 +269,19 @@ impl IndicatorDef {
         out
     }
 
+    /// The dimensions its cells keep: its breakdowns, the geography and round every filter
+    /// needs, and the strata of its weights.
+    pub fn kept(&self) -> Vec<Dim> {
+        let mut kept = self.disaggregations.clone();
+        kept.extend([Dim::Round, Dim::Site, Dim::Country, Dim::Adm1]);
+        if self.weight_by.is_some() {
+            kept.extend(STRATA);
+        }
+        kept.sort();
+        kept.dedup();
+        kept
+    }
+
     /// Whether the indicator can be broken down by `dim`.
     pub fn supports(&self, dim: Dim, bindings: &BTreeMap<Dim, String>, has_sites: bool) -> bool {
         match dim {
@@ -284,7 +297,7 @@ impl IndicatorDef {
     /// Checks everything that can be checked without the data; every problem is listed.
     /// `form` is the current version of the form; `registry` says whether an indicator id
     /// exists and is a sum (for `weight_by`).
-    pub fn check(&self, form: &Form, weight_target: Option<Option<Kind>>) -> Vec<FieldError> {
+    pub fn check(&self, form: &Form, weight_target: Option<Option<&IndicatorDef>>) -> Vec<FieldError> {
         let mut p = Vec::new();
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 60
@@ -393,7 +406,14 @@ impl IndicatorDef {
                 p.push(FieldError::new("weight_by", "only proportions and means are weighted"));
             }
             match weight_target {
-                Some(Some(Kind::Sum | Kind::Count)) => {}
+                Some(Some(t)) if matches!(t.kind, Kind::Sum | Kind::Count) => {
+                    if !STRATA.iter().all(|d| t.disaggregations.contains(d)) {
+                        p.push(FieldError::new(
+                            "weight_by",
+                            format!("`{target}` must allow the breakdowns site, sex and age_group to weight by it"),
+                        ));
+                    }
+                }
                 Some(Some(_)) => {
                     p.push(FieldError::new("weight_by", format!("`{target}` is not a count or a sum of people")));
                 }

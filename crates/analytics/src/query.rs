@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use rumbo_store::analytics::{CUBES, CellQuery, CellValues, Dim, cube_for};
+use rumbo_store::analytics::{CUBES, CellQuery, CellValues, CubePlan, Dim};
 use rumbo_store::{FieldError, Store, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -120,19 +120,36 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
     if !problems.is_empty() {
         return Err(QueryError::Invalid(problems));
     }
-    let base = CellQuery {
+    let plan = registry.plan(&def.id).ok_or_else(|| QueryError::UnknownIndicator(def.id.clone()))?;
+    // The cube that keeps everything asked, or a message saying what can be combined.
+    let cube_of = |plan: &CubePlan, q: &CellQuery| {
+        plan.cube_for(&q.dims()).ok_or_else(|| {
+            QueryError::Invalid(vec![FieldError::new(
+                "by",
+                format!(
+                    "{} cannot combine {}: its figures are kept by {}",
+                    q.indicator,
+                    q.dims().iter().map(|d| d.as_str()).collect::<Vec<_>>().join(" + "),
+                    plan.describe()
+                ),
+            )])
+        })
+    };
+    let mut base = CellQuery {
         indicator: def.id.clone(),
+        cube: 0,
         group_by: req.by.clone(),
         filters: req.filters.clone(),
         from_day: req.from.map(day_number),
         to_day: req.to.map(day_number),
         scope: req.scope.clone(),
     };
+    base.cube = cube_of(plan, &base)?;
     let weight_by = def.weight_by.as_ref().filter(|_| matches!(def.kind, Kind::Proportion | Kind::Mean));
     let (rows, total, cube) = match weight_by {
         None => {
             let cells = store.query_cells(&base).await?;
-            let cube = CUBES[cube_for(&base.dims())].0;
+            let cube = CUBES[base.cube].0;
             let mut total = CellValues::default();
             let rows: Vec<(Vec<String>, Estimate)> = cells
                 .into_iter()
@@ -155,8 +172,13 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
                 STRATA.iter().map(|s| grouped.group_by.iter().position(|g| g == s).unwrap_or_default()).collect();
             // The strata as a whole: filters that cut across strata (nationality...) are
             // left out, so each group is a domain of its strata.
-            let strata_query = |indicator: &str| CellQuery {
+            grouped.cube = cube_of(plan, &grouped)?;
+            let target_plan = registry
+                .plan(registry_indicator)
+                .ok_or_else(|| QueryError::UnknownIndicator(registry_indicator.clone()))?;
+            let strata_query = |indicator: &str, plan: &CubePlan| CellQuery {
                 indicator: indicator.to_owned(),
+                cube: plan.cube_for(&STRATA).unwrap_or_default(),
                 group_by: STRATA.to_vec(),
                 filters: req
                     .filters
@@ -172,15 +194,19 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
                 ..base.clone()
             };
             let cells = store.query_cells(&grouped).await?;
-            let units: HashMap<Vec<String>, i64> =
-                store.query_cells(&strata_query(&def.id)).await?.into_iter().map(|c| (c.keys, c.values.n)).collect();
+            let units: HashMap<Vec<String>, i64> = store
+                .query_cells(&strata_query(&def.id, plan))
+                .await?
+                .into_iter()
+                .map(|c| (c.keys, c.values.n))
+                .collect();
             let population: HashMap<Vec<String>, f64> = store
-                .query_cells(&strata_query(registry_indicator))
+                .query_cells(&strata_query(registry_indicator, target_plan))
                 .await?
                 .into_iter()
                 .map(|c| (c.keys, c.values.num))
                 .collect();
-            let cube = CUBES[cube_for(&grouped.dims())].0;
+            let cube = CUBES[grouped.cube].0;
             let mut groups: BTreeMap<Vec<String>, Vec<Stratum>> = BTreeMap::new();
             let mut all: HashMap<Vec<String>, Stratum> = HashMap::new();
             for c in cells {

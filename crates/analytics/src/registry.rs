@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{FixedOffset, NaiveDate, TimeZone as _};
 use rumbo_store::FieldError;
-use rumbo_store::analytics::{CellKey, CellValues, Contributor, Deltas, Dim, Facts};
+use rumbo_store::analytics::{CellKey, CellValues, Contributor, CubePlan, Deltas, Dim, Facts};
 use rumbo_xlsform::Form;
 use rumbo_xlsform::webform::{FieldPaths, field_paths};
 use rumbo_xlsform::xpath::{self, Env, Expr, Instance, NodeId};
@@ -39,6 +39,7 @@ struct Compiled {
     unit: Option<Vec<String>>,
     cells: Vec<(Option<String>, Option<String>, Expr)>,
     dims: Vec<(Dim, Expr)>,
+    plan: CubePlan,
 }
 
 struct FormSet {
@@ -66,7 +67,7 @@ impl Registry {
         forms: HashMap<String, FormInfo>,
         sites: Arc<HashMap<i64, SiteInfo>>,
     ) -> Registry {
-        let kinds: HashMap<&str, Kind> = defs.iter().map(|d| (d.id.as_str(), d.kind)).collect();
+        let by_id: HashMap<&str, &IndicatorDef> = defs.iter().map(|d| (d.id.as_str(), d)).collect();
         let mut broken = BTreeMap::new();
         let mut by_form: HashMap<i64, FormSet> = HashMap::new();
         for def in &defs {
@@ -75,7 +76,7 @@ impl Registry {
                     .insert(def.id.clone(), vec![FieldError::new("form", format!("there is no form `{}`", def.form))]);
                 continue;
             };
-            let target = def.weight_by.as_ref().map(|w| kinds.get(w.as_str()).copied());
+            let target = def.weight_by.as_ref().map(|w| by_id.get(w.as_str()).copied());
             let problems = def.check(&info.form, target);
             if !problems.is_empty() {
                 broken.insert(def.id.clone(), problems);
@@ -119,6 +120,11 @@ impl Registry {
 
     pub fn get(&self, id: &str) -> Option<&IndicatorDef> {
         self.defs.iter().find(|d| d.id == id)
+    }
+
+    /// The cubes an indicator is kept in (`None` for an unknown or broken indicator).
+    pub fn plan(&self, id: &str) -> Option<&CubePlan> {
+        self.by_form.values().flat_map(|set| set.indicators.iter()).find(|c| c.def.id == id).map(|c| &c.plan)
     }
 
     /// Why an indicator computes nothing, if it does not.
@@ -172,7 +178,8 @@ fn compile(def: &IndicatorDef, form: &Form) -> Compiled {
         .filter_map(|(dim, text)| Some((dim, parse_expr("dimensions", &text, form, &mut sink)?)))
         .collect();
     let unit = def.unit.as_ref().and_then(|u| field_paths(form).get(u).cloned());
-    Compiled { def: def.clone(), numerator, denominator, value, filter, scale, unit, cells, dims }
+    let plan = CubePlan::new(&def.kept());
+    Compiled { def: def.clone(), numerator, denominator, value, filter, scale, unit, cells, dims, plan }
 }
 
 /// A submission's answers as the tree expressions are evaluated against.
@@ -284,12 +291,12 @@ impl Registry {
         let key = self.unit_key(c, env, unit, facts, instance);
         let id = c.def.id.as_str();
         match c.def.kind {
-            Kind::Count => out.add(id, &key, &CellValues { n: 1, num: 1.0, num2: 1.0, den: 1.0 }, sign),
+            Kind::Count => out.add(id, &c.plan, &key, &CellValues { n: 1, num: 1.0, num2: 1.0, den: 1.0 }, sign),
             Kind::Proportion => {
                 let d = holds(&c.denominator, true);
                 let y = d && holds(&c.numerator, false);
                 let y = f64::from(u8::from(y));
-                out.add(id, &key, &CellValues { n: 1, num: y, num2: y, den: f64::from(u8::from(d)) }, sign);
+                out.add(id, &c.plan, &key, &CellValues { n: 1, num: y, num2: y, den: f64::from(u8::from(d)) }, sign);
             }
             Kind::Mean => {
                 let v = c.value.as_ref().map_or(f64::NAN, number);
@@ -298,7 +305,7 @@ impl Registry {
                 } else {
                     CellValues { n: 1, ..CellValues::default() }
                 };
-                out.add(id, &key, &values, sign);
+                out.add(id, &c.plan, &key, &values, sign);
             }
             Kind::Sum => {
                 let scale = c.scale.as_ref().map_or(1.0, number);
@@ -313,7 +320,7 @@ impl Registry {
                 };
                 if c.cells.is_empty() {
                     let v = c.value.as_ref().map_or(f64::NAN, number);
-                    out.add(id, &key, &value_of(v), sign);
+                    out.add(id, &c.plan, &key, &value_of(v), sign);
                 } else {
                     for (sex, age, expr) in &c.cells {
                         let mut cell = key.clone();
@@ -323,7 +330,7 @@ impl Registry {
                         if let Some(age) = age {
                             cell.age_group.clone_from(age);
                         }
-                        out.add(id, &cell, &value_of(number(expr)), sign);
+                        out.add(id, &c.plan, &cell, &value_of(number(expr)), sign);
                     }
                 }
             }

@@ -12,7 +12,6 @@ use rumbo_analytics::{FormInfo, IndicatorFile, Registry};
 use rumbo_store::analytics::{CUBES, CellQuery, CellRow};
 use rumbo_store::collection::{Channel, NewFormVersion, NewSubmission};
 use rumbo_store::model::{Actor, CountryInput};
-use rumbo_store::testing::TestDb;
 use rumbo_store::{Store, engine_tests};
 use serde_json::{Value, json};
 
@@ -131,7 +130,8 @@ async fn everything(store: &Store, indicators: &[&str]) -> Vec<(String, usize, V
     let mut out = Vec::new();
     for id in indicators {
         for (cube, (_, dims)) in CUBES.iter().enumerate() {
-            let query = CellQuery { indicator: (*id).to_owned(), group_by: dims.to_vec(), ..CellQuery::default() };
+            let query =
+                CellQuery { indicator: (*id).to_owned(), cube, group_by: dims.to_vec(), ..CellQuery::default() };
             let mut rows = store.query_cells(&query).await.expect("query");
             rows.sort_by(|a, b| a.keys.cmp(&b.keys));
             out.push(((*id).to_owned(), cube, rows));

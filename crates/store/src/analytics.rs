@@ -100,10 +100,12 @@ impl std::fmt::Display for Dim {
     }
 }
 
-/// The cubes, smallest first: the dimensions each keeps. Round, site, country and admin 1
-/// are in every cube (country and admin 1 follow from the site), and so are sex and age
-/// group, the strata survey weights are computed on.
-pub const CUBES: [(&str, &[Dim]); 5] = [
+/// The cubes, smallest first: the dimensions each can keep. Round, site, country and
+/// admin 1 are in every cube (country and admin 1 follow from the site), and so are sex and
+/// age group, the strata survey weights are computed on. An indicator keeps in each cube
+/// only the dimensions it can be broken down by (its [`CubePlan`]), so a breakdown nobody
+/// may ask for costs no cells.
+pub const CUBES: [(&str, &[Dim]); 4] = [
     ("strata", &[Dim::Round, Dim::Month, Dim::Site, Dim::Country, Dim::Adm1, Dim::Sex, Dim::AgeGroup]),
     (
         "time",
@@ -149,12 +151,39 @@ pub const CUBES: [(&str, &[Dim]); 5] = [
             Dim::Destination,
         ],
     ),
-    ("all", &Dim::ALL),
 ];
 
-/// The smallest cube that keeps every dimension of `dims`.
-pub fn cube_for(dims: &[Dim]) -> usize {
-    CUBES.iter().position(|(_, kept)| dims.iter().all(|d| kept.contains(d))).unwrap_or(CUBES.len() - 1)
+/// The cubes one indicator is kept in, each with the dimensions it keeps there; a cube
+/// that would keep the same dimensions as an earlier one is left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CubePlan(pub Vec<(usize, Vec<Dim>)>);
+
+impl CubePlan {
+    /// The plan of an indicator that may be broken down by `allowed`.
+    pub fn new(allowed: &[Dim]) -> CubePlan {
+        let mut plan: Vec<(usize, Vec<Dim>)> = Vec::new();
+        for (cube, (_, dims)) in CUBES.iter().enumerate() {
+            let kept: Vec<Dim> = dims.iter().copied().filter(|d| allowed.contains(d)).collect();
+            if !plan.iter().any(|(_, k)| *k == kept) {
+                plan.push((cube, kept));
+            }
+        }
+        CubePlan(plan)
+    }
+
+    /// The smallest cube that keeps every dimension of `dims`.
+    pub fn cube_for(&self, dims: &[Dim]) -> Option<usize> {
+        self.0.iter().find(|(_, kept)| dims.iter().all(|d| kept.contains(d))).map(|(cube, _)| *cube)
+    }
+
+    /// The combinations of dimensions it can answer, for messages.
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|(_, kept)| kept.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(" + "))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Where one unit (a submission, or one entry of a repeat) falls: a value per dimension,
@@ -185,9 +214,8 @@ impl CellKey {
         self.month = date.year() * 100 + date.month() as i32;
     }
 
-    /// The key with the dimensions `cube` does not keep rolled up.
-    pub fn project(&self, cube: usize) -> CellKey {
-        let kept = CUBES[cube].1;
+    /// The key with the dimensions not in `kept` rolled up.
+    pub fn project(&self, kept: &[Dim]) -> CellKey {
         let keep = |d: Dim| kept.contains(&d);
         let text = |d: Dim, v: &String| if keep(d) { v.clone() } else { String::new() };
         CellKey {
@@ -269,9 +297,10 @@ pub struct Facts<'a> {
 pub struct Deltas(pub HashMap<(String, usize, CellKey), CellValues>);
 
 impl Deltas {
-    pub fn add(&mut self, indicator: &str, key: &CellKey, values: &CellValues, sign: i64) {
-        for cube in 0..CUBES.len() {
-            let entry = self.0.entry((indicator.to_owned(), cube, key.project(cube))).or_default();
+    /// Adds `sign` times `values` to the cells of `key` in each cube of `plan`.
+    pub fn add(&mut self, indicator: &str, plan: &CubePlan, key: &CellKey, values: &CellValues, sign: i64) {
+        for (cube, kept) in &plan.0 {
+            let entry = self.0.entry((indicator.to_owned(), *cube, key.project(kept))).or_default();
             entry.add(values, sign);
         }
     }
@@ -337,10 +366,12 @@ pub enum IndicatorChange {
     },
 }
 
-/// A question to the aggregates: one indicator, sums grouped by `group_by`.
+/// A question to the aggregates: one indicator, sums grouped by `group_by`, read from
+/// `cube` (which must keep every dimension grouped or filtered on: see [`CubePlan`]).
 #[derive(Debug, Clone, Default)]
 pub struct CellQuery {
     pub indicator: String,
+    pub cube: usize,
     pub group_by: Vec<Dim>,
     /// Only these values of these dimensions (empty list: no filter).
     pub filters: Vec<(Dim, Vec<String>)>,
@@ -644,7 +675,7 @@ impl Store {
 
     /// Sums of one indicator's cells, grouped, from the smallest cube that can answer.
     pub async fn query_cells(&self, q: &CellQuery) -> Result<Vec<CellRow>> {
-        let cube = cube_for(&q.dims());
+        let cube = q.cube;
         let mut select = String::from("SELECT ");
         for (i, d) in q.group_by.iter().enumerate() {
             if d.numeric() {
@@ -752,13 +783,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_smallest_cube_that_keeps_the_dimensions_is_chosen() {
-        assert_eq!(cube_for(&[Dim::Adm1, Dim::Sex, Dim::AgeGroup, Dim::Round]), 0);
-        assert_eq!(cube_for(&[Dim::Day]), 1);
-        assert_eq!(cube_for(&[Dim::Nationality, Dim::Month]), 2);
-        assert_eq!(cube_for(&[Dim::Destination, Dim::Origin]), 3);
-        assert_eq!(cube_for(&[Dim::Destination, Dim::PopulationGroup]), 4);
-        assert_eq!(cube_for(&[Dim::Day, Dim::Nationality]), 4);
+    fn an_indicator_keeps_only_its_breakdowns_and_the_smallest_cube_is_chosen() {
+        let all = CubePlan::new(&Dim::ALL);
+        assert_eq!(all.0.len(), CUBES.len());
+        assert_eq!(all.cube_for(&[Dim::Adm1, Dim::Sex, Dim::AgeGroup, Dim::Round]), Some(0));
+        assert_eq!(all.cube_for(&[Dim::Day]), Some(1));
+        assert_eq!(all.cube_for(&[Dim::Nationality, Dim::Month]), Some(2));
+        assert_eq!(all.cube_for(&[Dim::Destination, Dim::Origin]), Some(3));
+        assert_eq!(all.cube_for(&[Dim::Destination, Dim::PopulationGroup]), None);
+        // Without day or direction the time cube would repeat the strata cube: it is left
+        // out; without origin and destination, the routes cube too.
+        let survey =
+            CubePlan::new(&[Dim::Round, Dim::Site, Dim::Country, Dim::Adm1, Dim::Sex, Dim::AgeGroup, Dim::Nationality]);
+        assert_eq!(survey.0.iter().map(|(c, _)| *c).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(survey.cube_for(&[Dim::Nationality]), Some(2));
+        assert_eq!(survey.cube_for(&[Dim::Day]), None);
+        assert!(survey.describe().contains("nationality"));
     }
 
     #[test]
@@ -768,24 +808,25 @@ mod tests {
         key.nationality = "VEN".into();
         key.set_date(NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
         assert_eq!(key.month, 202_602);
-        let time = key.project(1);
+        let time = key.project(CUBES[1].1);
         assert_eq!((time.nationality.as_str(), time.day, time.sex.as_str()), ("", key.day, "female"));
-        let profile = key.project(2);
+        let profile = key.project(CUBES[2].1);
         assert_eq!((profile.nationality.as_str(), profile.day, profile.month), ("VEN", 0, 202_602));
-        assert_eq!(key.project(4), key);
+        assert_eq!(key.project(&Dim::ALL), key);
     }
 
     #[test]
     fn deltas_of_the_same_cell_are_summed_and_cancel() {
         let key = CellKey { round_id: 1, sex: "male".into(), ..CellKey::default() };
         let one = CellValues { n: 1, num: 2.0, num2: 4.0, den: 1.0 };
+        let plan = CubePlan::new(&Dim::ALL);
         let mut deltas = Deltas::default();
-        deltas.add("x", &key, &one, 1);
-        deltas.add("x", &key, &one, 1);
+        deltas.add("x", &plan, &key, &one, 1);
+        deltas.add("x", &plan, &key, &one, 1);
         assert_eq!(deltas.len(), CUBES.len());
         assert!(deltas.0.values().all(|v| v.n == 2 && (v.num - 4.0).abs() < 1e-9));
-        deltas.add("x", &key, &one, -1);
-        deltas.add("x", &key, &one, -1);
+        deltas.add("x", &plan, &key, &one, -1);
+        deltas.add("x", &plan, &key, &one, -1);
         assert!(deltas.0.values().all(CellValues::is_zero));
     }
 }

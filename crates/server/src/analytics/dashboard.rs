@@ -190,6 +190,16 @@ impl Builder<'_> {
         answer(self.state, self.caller, &self.q.params(indicator, by), self.lang).await
     }
 
+    /// Like [`Builder::ask`], but a question the indicator cannot answer with these filters
+    /// (a date range on figures kept by month) leaves its chart out instead of failing.
+    async fn try_ask(&self, indicator: &str, by: &[Dim]) -> ApiResult<Option<AggregatesView>> {
+        match self.ask(indicator, by).await {
+            Ok(view) => Ok(Some(view)),
+            Err(ApiError::Invalid(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn csv_link(&self, indicator: &str, by: &[Dim]) -> String {
         let p = self.q.params(indicator, by);
         let pairs: Vec<(&str, String)> = [
@@ -210,7 +220,8 @@ impl Builder<'_> {
     }
 
     fn bars_of(&self, view: &AggregatesView, dim: Dim, limit: usize, link: Option<&str>) -> Vec<Bar> {
-        let mut rows: Vec<_> = view.rows.iter().collect();
+        let mut rows: Vec<_> =
+            view.rows.iter().filter(|r| r.keys.get(dim.as_str()).is_some_and(|k| !k.is_empty())).collect();
         rows.sort_by(|a, b| b.estimate.value.unwrap_or(-1.0).total_cmp(&a.estimate.value.unwrap_or(-1.0)));
         rows.into_iter()
             .take(limit)
@@ -265,7 +276,7 @@ async fn build(
     let b = Builder { state, caller, q, lang, locale: Locale::for_lang(lang.code()) };
     let mut headlines = Vec::new();
     for def in &chosen.headlines {
-        let view = b.ask(&def.id, &[]).await?;
+        let Some(view) = b.try_ask(&def.id, &[]).await? else { continue };
         let (value, note) = figure(&view.total, def.kind, &b.locale, lang);
         headlines.push(Headline { label: def.name_in(lang.code()).to_owned(), value, note });
     }
@@ -376,7 +387,7 @@ async fn build(
         let mut weighted = false;
         let kind = defs[0].kind;
         for def in defs.iter().filter(|d| d.kind == kind) {
-            let view = b.ask(&def.id, &[]).await?;
+            let Some(view) = b.try_ask(&def.id, &[]).await? else { continue };
             weighted |= view.weighted;
             bars.push(Bar {
                 label: def.name_in(lang.code()).to_owned(),
@@ -386,6 +397,9 @@ async fn build(
                 href: None,
                 note: Some(format!("n = {}", b.locale.number(view.total.n as f64, 0))),
             });
+        }
+        if bars.is_empty() {
+            continue;
         }
         let title = section_title(section, lang);
         cards.push(Card {
@@ -411,7 +425,18 @@ async fn build(
         });
         if interviews.disaggregations.contains(&Dim::Origin) {
             let view = b.ask(&interviews.id, &[Dim::Origin, Dim::Destination]).await?;
-            let mut rows: Vec<_> = view.rows.iter().filter(|r| r.estimate.value.is_some()).collect();
+            // Routes between two known, different countries.
+            let mut rows: Vec<_> = view
+                .rows
+                .iter()
+                .filter(|r| r.estimate.value.is_some())
+                .filter(|r| {
+                    let (o, d) = (r.keys.get("origin"), r.keys.get("destination"));
+                    o != d
+                        && o.is_some_and(|o| !o.is_empty() && o != "other")
+                        && d.is_some_and(|d| !d.is_empty() && d != "other")
+                })
+                .collect();
             rows.sort_by(|a, b| b.estimate.value.unwrap_or(0.0).total_cmp(&a.estimate.value.unwrap_or(0.0)));
             let bars: Vec<Bar> = rows
                 .iter()
@@ -497,9 +522,12 @@ async fn map_card(
         .await?
         .items;
     let drawn = rumbo_domain::map::draw(&shapes, &sites, lang.code(), 900.0);
-    let values = b.ask(&def.id, &[Dim::Adm1]).await?;
-    let by_area: BTreeMap<&str, Option<f64>> =
-        values.rows.iter().map(|r| (r.keys.get("adm1").map_or("", String::as_str), r.estimate.value)).collect();
+    let values = b.try_ask(&def.id, &[Dim::Adm1]).await?;
+    let by_area: BTreeMap<&str, Option<f64>> = values
+        .iter()
+        .flat_map(|v| &v.rows)
+        .map(|r| (r.keys.get("adm1").map_or("", String::as_str), r.estimate.value))
+        .collect();
     let areas: Vec<Area> = drawn
         .areas
         .iter()

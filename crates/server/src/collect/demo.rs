@@ -1,10 +1,13 @@
-//! The collection part of `rumbo demo`: the flow-monitoring survey (an XLSForm in Spanish,
-//! Portuguese and English) published for every demo country, a few thousand submissions
-//! over the three rounds of 2026, and a short public form for the captive portal.
+//! The collection part of `rumbo demo`: the DTM forms (flow-monitoring survey and registry,
+//! mobility-tracking baseline; XLSForms in Spanish, Portuguese and English) published for
+//! every demo country, the DTM indicators, a few hundred thousand submissions over six
+//! rounds, a short public form for the captive portal, and a trickle of new submissions.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
+use rumbo_domain::demo_dtm;
 use rumbo_domain::demo_submissions::{self, FLOW_MONITORING_FILE_NAME, FLOW_MONITORING_XLSX};
 use rumbo_store::collection::{Channel, FormSettings};
+use rumbo_store::model::User;
 
 use super::{Envelope, Submitter};
 use crate::AppState;
@@ -38,18 +41,29 @@ pub const PORTAL_FORM: &str = "\
 |          | Punto Wi-Fi: ¿qué necesita?      | rumbo_wifi  | 2026112701                        | Español (es)                         |                                    |          |
 ";
 
-/// The demo's rounds of 2026, with how many submissions each gets.
-const ROUNDS: [(i32, u32, u32, u32, usize); 3] =
-    [(2026, 1, 15, 60, 900), (2026, 5, 1, 60, 1000), (2026, 10, 1, 57, 1100)];
+/// The DTM indicator set the demo declares.
+pub const DTM_INDICATORS: &str = include_str!("../../../../data/indicators/dtm.toml");
 
 /// What the collection demo holds.
 pub struct Seeded {
     pub forms: usize,
     pub submissions: usize,
+    pub indicators: usize,
 }
 
-/// Publishes the demo forms and fills the flow-monitoring survey with `total` submissions
-/// (3,000 in `rumbo demo`) spread over the three rounds.
+/// How the demo's submissions are shared: per round, the survey gets 70%, the registry
+/// 30% (each record a shift at a point, counting dozens of people); the baseline one
+/// estimate per admin-1 area and round. Later rounds get a little more.
+fn per_round(total: usize, round: usize) -> (usize, usize) {
+    let weights = [14, 15, 16, 17, 18, 20];
+    let share = total * weights[round] / weights.iter().sum::<usize>();
+    (share * 7 / 10, share - share * 7 / 10)
+}
+
+/// Publishes the demo forms (the DTM survey, registry and baseline, and the captive-portal
+/// form), declares the DTM indicators, and fills the forms with about `total` submissions
+/// (200,000 in `rumbo demo`) over the six demo rounds. The aggregates are built as the
+/// submissions are stored, as for any submission.
 pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
     let admin = user(state, "admin").await?;
     let enumerator = user(state, "enumerator").await.ok();
@@ -60,6 +74,17 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
         &caller,
         FLOW_MONITORING_FILE_NAME,
         FLOW_MONITORING_XLSX.to_vec(),
+        countries.clone(),
+    )
+    .await?;
+    let registry =
+        super::ops::publish(state, &caller, demo_dtm::FMR_FILE_NAME, demo_dtm::FMR_XLSX.to_vec(), countries.clone())
+            .await?;
+    let baseline = super::ops::publish(
+        state,
+        &caller,
+        demo_dtm::BASELINE_FILE_NAME,
+        demo_dtm::BASELINE_XLSX.to_vec(),
         countries.clone(),
     )
     .await?;
@@ -78,40 +103,97 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
         FormSettings { public: Some(true), ..FormSettings::default() },
     )
     .await?;
+    let indicators = crate::analytics::load_file(state, &caller, DTM_INDICATORS).await?;
 
-    let entry = state.collect.entry(&survey.form.xml_form_id).await?;
     let sites = demo_submissions::demo_sites();
     let mut stored = 0;
-    for (i, (year, month, day, days, count)) in ROUNDS.into_iter().enumerate() {
-        let start =
-            NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| ApiError::Internal("bad round date".into()))?;
-        let count = count * total / 3000;
-        let records = demo_submissions::generate(count, 20_261_127 + i as u64, &sites, start, days);
-        let mut batch = Vec::with_capacity(records.len());
-        for record in records {
-            let (compiled, validated, xml) = state.collect.check_json(&entry, None, &record).await?;
+    for (i, (_, (y, m, d), (y2, m2, d2))) in rumbo_domain::demo::DEMO_ROUNDS.into_iter().enumerate() {
+        let start = NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::Internal("bad round date".into()))?;
+        let end = NaiveDate::from_ymd_opt(y2, m2, d2).ok_or_else(|| ApiError::Internal("bad round date".into()))?;
+        // The open round runs until today at most.
+        let last = end.min(Utc::now().date_naive()).max(start);
+        let days = (last - start).num_days().max(0) as u32 + 1;
+        let (interviews, shifts) = per_round(total, i);
+        let seed = 20_261_127 + i as u64;
+        let batches = [
+            (&survey.form.xml_form_id, demo_submissions::generate(interviews, seed, &sites, start, days)),
+            (&registry.form.xml_form_id, demo_dtm::generate_fmr(shifts, seed, &sites, start, days)),
+            (
+                &baseline.form.xml_form_id,
+                if total > 0 { demo_dtm::generate_baseline(seed, i, start) } else { Vec::new() },
+            ),
+        ];
+        for (form, records) in batches {
+            stored += store_records(state, form, records, &admin, enumerator.as_ref()).await?;
+        }
+    }
+    Ok(Seeded { forms: 4, submissions: stored, indicators })
+}
+
+/// Checks and stores demo records as an OpenRosa device would send them, in large batches.
+async fn store_records(
+    state: &AppState,
+    form: &str,
+    records: Vec<serde_json::Value>,
+    admin: &User,
+    enumerator: Option<&User>,
+) -> ApiResult<usize> {
+    let entry = state.collect.entry(form).await?;
+    let mut stored = 0;
+    for chunk in records.chunks(2_000) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for record in chunk {
+            let (compiled, validated, xml) = state.collect.check_json(&entry, None, record).await?;
             // Colombian points are the demo enumerator's; the others the regional admin's.
             let in_colombia =
                 super::record::answer(&validated.record, "country").and_then(|c| c.as_str()) == Some("COL");
-            let submitter = match (&enumerator, in_colombia) {
+            let submitter = match (enumerator, in_colombia) {
                 (Some(e), true) => Submitter { user: Some(e.clone()), name: e.username.clone() },
                 _ => Submitter { user: Some(admin.clone()), name: admin.username.clone() },
             };
             let envelope = Envelope { channel: Channel::OpenRosa, attachments: Vec::new(), complete: true };
             batch.push(state.collect.prepare(&entry, &compiled, validated, xml, &submitter, envelope).await?);
         }
-        for chunk in batch.chunks(500) {
-            for outcome in state
-                .store
-                .ingest(&rumbo_store::model::Actor::system("demo"), chunk, state.analytics.contributor())
-                .await
-            {
-                outcome?;
-                stored += 1;
+        let actor = rumbo_store::model::Actor::system("demo");
+        for outcome in state.store.ingest(&actor, &batch, state.analytics.contributor()).await {
+            outcome?;
+            stored += 1;
+        }
+    }
+    state.analytics.changed();
+    Ok(stored)
+}
+
+/// Keeps submissions arriving in the demo, as enumerators at several points would send
+/// them: a survey interview every `every`, and a registry shift now and then, dated today,
+/// through the same writer as any submission (so open dashboards move).
+pub async fn trickle(state: AppState, every: std::time::Duration) {
+    let Ok(admin) = user(&state, "admin").await else { return };
+    let submitter = Submitter { user: Some(admin.clone()), name: admin.username.clone() };
+    let sites = demo_submissions::demo_sites();
+    let mut seed = Utc::now().timestamp().cast_unsigned();
+    loop {
+        tokio::time::sleep(every).await;
+        seed = seed.wrapping_add(1);
+        let today = Utc::now().date_naive();
+        let (form, records) = if seed % 4 == 0 {
+            (demo_dtm::FMR_FORM_ID, demo_dtm::generate_fmr(1, seed, &sites, today, 1))
+        } else {
+            (demo_submissions::FORM_ID, demo_submissions::generate(1, seed, &sites, today, 1))
+        };
+        let Ok(entry) = state.collect.entry(form).await else { continue };
+        for record in records {
+            let stored = async {
+                let (compiled, validated, xml) = state.collect.check_json(&entry, None, &record).await?;
+                let envelope = Envelope { channel: Channel::Web, attachments: Vec::new(), complete: true };
+                let new = state.collect.prepare(&entry, &compiled, validated, xml, &submitter, envelope).await?;
+                state.collect.store(new).await
+            };
+            if let Err(e) = stored.await {
+                tracing::warn!(error = %e, "a simulated demo submission was refused");
             }
         }
     }
-    Ok(Seeded { forms: 2, submissions: stored })
 }
 
 async fn user(state: &AppState, username: &str) -> ApiResult<rumbo_store::model::User> {
