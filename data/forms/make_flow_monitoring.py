@@ -5,7 +5,8 @@ as an XLSForm in Spanish, Portuguese and English.
 The countries and the flow-monitoring points (FMP) are read from the demo seed,
 crates/domain/src/demo.rs, so that the `sites` choice list carries exactly the site
 codes the demo creates (`COL-FMP-001`, ... numbered per country in the order of
-FLOW_MONITORING_POINTS).
+FLOW_MONITORING_POINTS). The helpers and the choice lists other demo forms share
+with it (same codes) are in xlsform_common.py.
 
     python3 -m venv /tmp/venv-xl && /tmp/venv-xl/bin/pip install openpyxl
     /tmp/venv-xl/bin/python data/forms/make_flow_monitoring.py
@@ -17,83 +18,20 @@ bump VERSION, run the script, then check the result:
     cargo nextest run -p rumbo-domain demo_submissions
 """
 
-import datetime
 import pathlib
-import re
-import zipfile
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+import xlsform_common as common
+from xlsform_common import XLSForm, demo_countries_and_sites
 
 HERE = pathlib.Path(__file__).resolve().parent
-DEMO_RS = HERE.parent.parent / "crates" / "domain" / "src" / "demo.rs"
 OUTPUT = HERE / "flow-monitoring.xlsx"
 
 FORM_ID = "rumbo_fms"
-VERSION = "2026112701"
-ES, PT, EN = "Español (es)", "Português (pt)", "English (en)"
-LANGUAGES = (ES, PT, EN)
+VERSION = "2026112801"
 
-
-def demo_countries_and_sites():
-    """COUNTRIES (alpha-3 -> (en, es, pt)) and FMP sites [(code, country, name)] of demo.rs."""
-    source = DEMO_RS.read_text(encoding="utf-8")
-    countries = {}
-    for code, _iso2, en, es, pt in re.findall(
-        r'\("([A-Z]{3})", "([A-Z]{2})", "([^"]*)", "([^"]*)", "([^"]*)"\)', source
-    ):
-        countries[code] = (en, es, pt)
-    block = source.split("pub const FLOW_MONITORING_POINTS", 1)[1].split("];", 1)[0]
-    sites, counters = [], {}
-    for country, name in re.findall(r'\("([A-Z]{3})", "([^"]*)", (?:AIR|BC|BUS|RC|SH|SS),', block):
-        counters[country] = counters.get(country, 0) + 1
-        sites.append((f"{country}-FMP-{counters[country]:03}", country, name))
-    if len(countries) != 18 or len(sites) < 50:
-        raise SystemExit(f"demo.rs not read as expected: {len(countries)} countries, {len(sites)} sites")
-    return countries, sites
-
-
-# ---------------------------------------------------------------- survey sheet
-
-SURVEY_COLUMNS = (
-    ["type", "name"]
-    + [f"label::{lang}" for lang in LANGUAGES]
-    + [f"hint::{lang}" for lang in LANGUAGES]
-    + ["required", "relevant", "constraint"]
-    + [f"constraint_message::{lang}" for lang in LANGUAGES]
-    + ["calculation", "choice_filter", "repeat_count", "appearance", "sensitive"]
-)
-
-survey = []
-
-
-def row(type_, name, label=None, hint=None, required=None, relevant=None, constraint=None,
-        message=None, calculation=None, choice_filter=None, repeat_count=None,
-        appearance=None, sensitive=False):
-    """One survey row; label, hint and message are (es, pt, en) triples."""
-    cells = {"type": type_, "name": name}
-    for column, texts in (("label", label), ("hint", hint), ("constraint_message", message)):
-        if texts:
-            for lang, text in zip(LANGUAGES, texts):
-                cells[f"{column}::{lang}"] = text
-    cells.update(required=required, relevant=relevant, constraint=constraint,
-                 calculation=calculation, choice_filter=choice_filter,
-                 repeat_count=repeat_count, appearance=appearance,
-                 sensitive="yes" if sensitive else None)
-    survey.append(cells)
-
-
-def question(type_, name, label, **kwargs):
-    kwargs.setdefault("required", "yes")
-    row(type_, name, label, **kwargs)
-
-
-def begin_group(name, label, relevant=None, appearance=None):
-    row("begin_group", name, label, relevant=relevant, appearance=appearance)
-
-
-def end_group():
-    row("end_group", "")
+form = XLSForm()
+row, question, begin_group, end_group = form.row, form.question, form.begin_group, form.end_group
+choice_list = form.choice_list
 
 
 CONSENTED = "${consent} = 'yes'"
@@ -145,6 +83,11 @@ question("integer", "age", ("Edad (años cumplidos)", "Idade (anos completos)", 
          constraint=". >= 18 and . <= 110",
          message=("La edad debe estar entre 18 y 110 años.", "A idade deve estar entre 18 e 110 anos.",
                   "Age must be between 18 and 110."))
+# DTM's age brackets; respondents are adults, the younger ones are there for the
+# other forms and dashboards that share the codes.
+row("calculate", "age_group",
+    calculation="if(${age} < 5, '0-4', if(${age} < 12, '5-11', if(${age} < 18, '12-17', "
+                "if(${age} < 60, '18-59', '60+'))))")
 question("select_one nationality or_other", "nationality", ("Nacionalidad", "Nacionalidade", "Nationality"))
 question("select_multiple document", "documents",
          ("¿Qué documentos de identidad lleva consigo?", "Quais documentos de identidade leva consigo?",
@@ -154,6 +97,13 @@ question("select_multiple document", "documents",
          message=("«Ninguno» no puede combinarse con otras respuestas.",
                   "«Nenhum» não pode ser combinado com outras respostas.",
                   "\"None\" cannot be combined with other answers."))
+question("select_one regular_status", "regular_status",
+         ("¿Cuál es su situación migratoria en este país?", "Qual é a sua situação migratória neste país?",
+          "What is your migration status in this country?"),
+         hint=("Para quien va de paso: su situación al entrar. No pida ver documentos.",
+               "Para quem está de passagem: a situação ao entrar. Não peça para ver documentos.",
+               "For people passing through: their status on entry. Do not ask to see documents."),
+         sensitive=True)
 question("select_one education", "education",
          ("Nivel educativo más alto alcanzado", "Nível de escolaridade mais alto concluído",
           "Highest level of education completed"))
@@ -230,10 +180,16 @@ question("select_multiple countries", "countries_transit",
          ("¿Por qué países pasó?", "Por quais países passou?", "Which countries did you pass through?"),
          relevant="${transited} = 'yes'",
          choice_filter="name != ${country} and name != ${country_departure}")
-question("select_multiple transport or_other", "transport",
+question("select_multiple transport or_other", "transport_modes",
          ("Medios de transporte usados en el viaje", "Meios de transporte usados na viagem",
           "Means of transport used on the journey"),
          hint=("Marque todos los que apliquen.", "Marque todos os que se aplicam.", "Select all that apply."))
+question("select_one transport", "transport",
+         ("¿Cuál fue el medio de transporte principal en la ruta?", "Qual foi o principal meio de transporte na rota?",
+          "What was the main means of transport on the route?"),
+         hint=("El que usó durante la mayor parte del camino.", "O que usou durante a maior parte do caminho.",
+               "The one used for most of the way."),
+         choice_filter="selected(${transport_modes}, name)")
 question("select_one yes_no_refuse", "incident",
          ("Durante el viaje, ¿usted o su grupo sufrió algún incidente (robo, violencia, extorsión, engaño)?",
           "Durante a viagem, você ou o seu grupo sofreu algum incidente (roubo, violência, extorsão, golpe)?",
@@ -246,10 +202,25 @@ end_group()
 
 begin_group("destination", ("Destino e intenciones", "Destino e intenções", "Destination and intentions"),
             relevant=CONSENTED)
-question("select_one reason_left or_other", "reason_left",
-         ("Motivo principal por el que salió", "Motivo principal pelo qual saiu", "Main reason for leaving"))
+question("select_multiple reason_left or_other", "reason_left",
+         ("¿Por qué salió del país donde vivía?", "Por que saiu do país onde morava?",
+          "Why did you leave the country you lived in?"),
+         hint=("No lea las opciones; marque todas las que mencione.", "Não leia as opções; marque todas as mencionadas.",
+               "Do not read the options; select all that are mentioned."))
+question("select_one yes_no", "pendular",
+         ("¿Cruza esta frontera con regularidad y regresa el mismo día o la misma semana?",
+          "Atravessa esta fronteira com regularidade e volta no mesmo dia ou na mesma semana?",
+          "Do you cross this border regularly and go back the same day or week?"),
+         hint=("Por ejemplo, para trabajar, comprar, estudiar o recibir atención médica.",
+               "Por exemplo, para trabalhar, fazer compras, estudar ou receber atendimento médico.",
+               "For example to work, shop, study or get medical care."))
 question("select_one intention", "intention",
          ("¿Qué piensa hacer ahora?", "O que pretende fazer agora?", "What do you intend to do now?"))
+# DTM's population groups: someone who crosses back and forth is counted as pendular
+# whatever they plan; the others by what they intend.
+row("calculate", "population_group",
+    calculation="if(${pendular} = 'yes', 'pendular', if(${intention} = 'stay', 'in_destination', "
+                "if(${intention} = 'continue', 'in_transit', if(${intention} = 'return', 'returnee', 'undecided'))))")
 question("select_one countries", "dest_country",
          ("¿A qué país se dirige?", "Para qual país se dirige?", "Which country are you heading to?"),
          relevant="${intention} = 'continue'", choice_filter="name != ${country}")
@@ -262,12 +233,15 @@ row("calculate", "final_destination",
 question("select_one reason_destination or_other", "reason_destination",
          ("¿Por qué eligió ese destino?", "Por que escolheu esse destino?", "Why did you choose that destination?"),
          relevant="${intention} = 'stay' or ${intention} = 'continue'")
+question("select_one yes_no_dk", "return_intention",
+         ("¿Piensa regresar algún día a su país de origen?", "Pretende voltar algum dia ao seu país de origem?",
+          "Do you intend to return to your country of origin one day?"),
+         relevant="${country_origin} != ${country}")
 end_group()
 
 begin_group("humanitarian_needs", ("Necesidades", "Necessidades", "Needs"), relevant=CONSENTED)
 question("select_multiple need or_other", "needs",
-         ("¿Qué necesita con más urgencia en este momento?", "Do que mais precisa neste momento?",
-          "What do you need most urgently right now?"),
+         ("¿Qué necesita hoy?", "Do que precisa hoje?", "What do you need today?"),
          hint=("No lea las opciones; marque todas las que mencione.", "Não leia as opções; marque todas as mencionadas.",
                "Do not read the options; select all that are mentioned."),
          constraint="not(selected(., 'none') and count-selected(.) > 1)",
@@ -276,7 +250,8 @@ question("select_multiple need or_other", "needs",
                   "\"None\" cannot be combined with other needs."))
 question("select_one need", "main_need",
          ("De esas, ¿cuál es la más urgente?", "Dessas, qual é a mais urgente?", "Of those, which is the most urgent?"),
-         relevant="count-selected(${needs}) > 1", choice_filter="selected(${needs}, name)")
+         hint=("Si mencionó una sola, es esa.", "Se mencionou só uma, é essa.", "If only one was mentioned, that one."),
+         choice_filter="selected(${needs}, name)")
 question("select_one yes_no", "assistance",
          ("¿Ha recibido asistencia humanitaria durante el viaje?", "Recebeu assistência humanitária durante a viagem?",
           "Have you received humanitarian assistance during the journey?"))
@@ -367,42 +342,19 @@ row("text", "comments",
 
 # --------------------------------------------------------------- choices sheet
 
-CHOICE_COLUMNS = ["list_name", "name"] + [f"label::{lang}" for lang in LANGUAGES] + ["country"]
-choices = []
-
-
-def choice_list(list_name, items):
-    """items: (name, es, pt, en)."""
-    for name, es, pt, en in items:
-        choices.append({"list_name": list_name, "name": name,
-                        f"label::{ES}": es, f"label::{PT}": pt, f"label::{EN}": en})
-
-
 def build_choices(countries, sites):
-    choice_list("yes_no", [("yes", "Sí", "Sim", "Yes"), ("no", "No", "Não", "No")])
+    common.yes_no(form)
     choice_list("yes_no_refuse", [
         ("yes", "Sí", "Sim", "Yes"), ("no", "No", "Não", "No"),
         ("refuse", "Prefiere no responder", "Prefere não responder", "Prefers not to answer")])
     choice_list("yes_no_dk", [
         ("yes", "Sí", "Sim", "Yes"), ("no", "No", "Não", "No"),
         ("dont_know", "No sabe", "Não sabe", "Does not know")])
-    choice_list("countries_fmp", [(code, es, pt, en) for code, (en, es, pt) in countries.items()])
-    for code, country, name in sites:
-        choices.append({"list_name": "sites", "name": code, f"label::{ES}": name, f"label::{PT}": name,
-                        f"label::{EN}": name, "country": country})
-    choice_list("direction", [
-        ("entry", "Entrando al país", "Entrando no país", "Entering the country"),
-        ("exit", "Saliendo del país", "Saindo do país", "Leaving the country"),
-        ("transit", "En tránsito dentro del país", "Em trânsito dentro do país", "In transit within the country")])
+    common.countries_fmp(form, countries)
+    common.sites(form, sites)
+    common.direction(form)
     choice_list("sex", [("female", "Mujer", "Mulher", "Female"), ("male", "Hombre", "Homem", "Male")])
-    choice_list("nationality", [
-        ("VEN", "Venezolana", "Venezuelana", "Venezuelan"),
-        ("COL", "Colombiana", "Colombiana", "Colombian"),
-        ("HTI", "Haitiana", "Haitiana", "Haitian"),
-        ("ECU", "Ecuatoriana", "Equatoriana", "Ecuadorian"),
-        ("CUB", "Cubana", "Cubana", "Cuban"),
-        ("PER", "Peruana", "Peruana", "Peruvian"),
-        ("other", "Otra", "Outra", "Other")])
+    common.nationality(form)
     choice_list("document", [
         ("passport", "Pasaporte vigente", "Passaporte válido", "Valid passport"),
         ("passport_expired", "Pasaporte vencido", "Passaporte vencido", "Expired passport"),
@@ -413,6 +365,13 @@ def build_choices(countries, sites):
         ("asylum", "Documento de solicitante de asilo o refugiado", "Protocolo de refúgio ou documento de refugiado",
          "Asylum-seeker or refugee document"),
         ("none", "Ninguno", "Nenhum", "None")])
+    choice_list("regular_status", [
+        ("regular", "Regular (visa, permiso o residencia vigente)", "Regular (visto, autorização ou residência válida)",
+         "Regular (valid visa, permit or residence)"),
+        ("in_process", "En trámite de regularización o de asilo", "Em processo de regularização ou de refúgio",
+         "Applying for legal status or asylum"),
+        ("irregular", "Irregular", "Irregular", "Irregular"),
+        ("refuse", "Prefiere no responder", "Prefere não responder", "Prefers not to answer")])
     choice_list("education", [
         ("none", "Ninguno", "Nenhum", "None"),
         ("primary", "Primaria", "Ensino fundamental", "Primary"),
@@ -445,16 +404,7 @@ def build_choices(countries, sites):
         ("CAN", "Canadá", "Canadá", "Canada"), ("ESP", "España", "Espanha", "Spain"),
         ("other", "Otro país", "Outro país", "Another country")]
     choice_list("countries", [(code, es, pt, en) for code, (en, es, pt) in countries.items()] + extra)
-    choice_list("transport", [
-        ("bus", "Bus o buseta", "Ônibus", "Bus"),
-        ("car", "Carro particular o taxi", "Carro particular ou táxi", "Private car or taxi"),
-        ("hitchhiking", "Aventón / camión", "Carona / caminhão", "Hitch-hiking / truck"),
-        ("motorcycle", "Moto", "Moto", "Motorcycle"),
-        ("walking", "A pie (caminante)", "A pé", "On foot"),
-        ("boat", "Lancha o barco", "Lancha ou barco", "Boat"),
-        ("plane", "Avión", "Avião", "Plane"),
-        ("train", "Tren", "Trem", "Train"),
-        ("other", "Otro", "Outro", "Other")])
+    common.transport(form)
     choice_list("incident_type", [
         ("theft", "Robo", "Roubo", "Theft"),
         ("extortion", "Extorsión o cobros ilegales", "Extorsão ou cobranças ilegais", "Extortion or illegal charges"),
@@ -490,76 +440,16 @@ def build_choices(countries, sites):
         ("language", "Idioma o cultura", "Idioma ou cultura", "Language or culture"),
         ("cost", "Costo del viaje", "Custo da viagem", "Cost of the journey"),
         ("other", "Otro motivo", "Outro motivo", "Another reason")])
-    choice_list("need", [
-        ("food", "Alimentos", "Alimentos", "Food"),
-        ("water", "Agua potable", "Água potável", "Drinking water"),
-        ("shelter", "Alojamiento", "Abrigo", "Shelter"),
-        ("health", "Atención en salud", "Atendimento de saúde", "Health care"),
-        ("information", "Información", "Informação", "Information"),
-        ("documentation", "Documentación o regularización", "Documentação ou regularização",
-         "Documents or legal status"),
-        ("cash", "Dinero en efectivo", "Dinheiro em espécie", "Cash"),
-        ("transport", "Transporte", "Transporte", "Transport"),
-        ("hygiene", "Artículos de higiene", "Itens de higiene", "Hygiene items"),
-        ("employment", "Empleo", "Emprego", "Employment"),
-        ("legal", "Asesoría legal", "Assessoria jurídica", "Legal advice"),
-        ("other", "Otra", "Outra", "Other"),
-        ("none", "Ninguna", "Nenhuma", "None")])
+    common.need(form)
 
-
-# -------------------------------------------------------------- settings sheet
-
-SETTINGS = {
-    "form_title": "Encuesta de Monitoreo de Flujos (DTM) – Rumbo",
-    "form_id": FORM_ID,
-    "version": VERSION,
-    "default_language": ES,
-}
-
-
-def write_sheet(workbook, title, columns, rows):
-    sheet = workbook.create_sheet(title)
-    sheet.append(columns)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for cells in rows:
-        sheet.append([cells.get(column) for column in columns])
-    sheet.freeze_panes = "A2"
-    return sheet
-
-
-def normalise_zip(path, date_time):
-    """Rewrites the workbook's zip entries with a fixed time, so that the bytes only
-    change when the form does."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info.filename, source.read(info.filename)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w") as target:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                # openpyxl stamps the time of saving; keep the creation date instead.
-                stamp = "%04d-%02d-%02dT00:00:00Z" % date_time[:3]
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", lambda m: m.group(1) + stamp.encode(), data)
-            info = zipfile.ZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, data)
-
+# ------------------------------------------------------------------- writing
 
 def main():
     countries, sites = demo_countries_and_sites()
     build_choices(countries, sites)
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    write_sheet(workbook, "survey", SURVEY_COLUMNS, survey)
-    write_sheet(workbook, "choices", CHOICE_COLUMNS, choices)
-    write_sheet(workbook, "settings", list(SETTINGS), [SETTINGS])
-    # A fixed date, so that running the script twice gives the same file.
-    fixed = datetime.datetime(2026, 11, 27, 0, 0, 0)
-    workbook.properties.created = fixed
-    workbook.properties.creator = "Rumbo"
-    workbook.save(OUTPUT)
-    normalise_zip(OUTPUT, (fixed.year, fixed.month, fixed.day, 0, 0, 0))
-    questions = sum(1 for cells in survey if not cells["type"].startswith(("begin_", "end_")) and cells["name"])
-    print(f"wrote {OUTPUT.name}: {questions} fields, {len(sites)} sites, {len(choices)} choices")
+    settings = common.settings("Encuesta de Monitoreo de Flujos (DTM) – Rumbo", FORM_ID, VERSION)
+    form.write(OUTPUT, settings)
+    print(f"wrote {OUTPUT.name}: {form.field_count()} fields, {len(sites)} sites, {len(form.choices)} choices")
 
 
 if __name__ == "__main__":
