@@ -137,6 +137,20 @@ pub const ORGANISATIONS: &[(&str, &str, OrganisationKind)] = &[
     ("Fundación Halü Bienestar Humano", "Halü", OrganisationKind::Nngo),
 ];
 
+/// A day as (year, month, day).
+pub type YearMonthDay = (i32, u32, u32);
+
+/// The demo's rounds of data collection, the same in every country: name, first and
+/// last day. All are closed but the last, which is open.
+pub const DEMO_ROUNDS: [(&str, YearMonthDay, YearMonthDay); 6] = [
+    ("Ronda 1 – 2025", (2025, 1, 15), (2025, 3, 15)),
+    ("Ronda 2 – 2025", (2025, 5, 1), (2025, 6, 30)),
+    ("Ronda 3 – 2025", (2025, 10, 1), (2025, 12, 15)),
+    ("Ronda 1 – 2026", (2026, 1, 15), (2026, 3, 15)),
+    ("Ronda 2 – 2026", (2026, 5, 1), (2026, 6, 30)),
+    ("Ronda 3 – 2026", (2026, 10, 1), (2026, 12, 15)),
+];
+
 /// What the demo created, for the summary printed on start.
 #[derive(Debug, Default)]
 pub struct DemoSummary {
@@ -202,13 +216,11 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
         summary.sites += 1;
     }
 
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let date = |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
     for (code, ..) in COUNTRIES {
-        for (name, start, end, status) in [
-            ("Ronda 1 – 2026", date(2026, 1, 15), date(2026, 3, 15), RoundStatus::Closed),
-            ("Ronda 2 – 2026", date(2026, 5, 1), date(2026, 6, 30), RoundStatus::Closed),
-            ("Ronda 3 – 2026", date(2026, 10, 1), date(2026, 12, 15), RoundStatus::Open),
-        ] {
+        for (index, (name, start, end)) in DEMO_ROUNDS.into_iter().enumerate() {
+            let status = if index + 1 == DEMO_ROUNDS.len() { RoundStatus::Open } else { RoundStatus::Closed };
+            let (start, end) = (date(start), date(end));
             store
                 .create_round(
                     &actor,

@@ -3,15 +3,21 @@
 //! demo's flow-monitoring points would send in a round.
 //!
 //! The same seed always gives the same submissions. The shares are those of a
-//! typical round of the regional survey: mostly Venezuelan adults, many men
-//! travelling alone, families with young children, destinations weighted to
-//! Colombia, Peru, Chile, Ecuador, the United States and Brazil, a few percent
-//! reporting a vulnerability or a protection incident, about 3% declining the
+//! typical round of the regional survey, with the structure the dashboards show:
+//! mostly Venezuelan adults (some Colombians, Haitians, Ecuadorians, Cubans), a few
+//! percent over 60; people in transit mostly men of 18–59 travelling alone, people
+//! staying in the country more often women and families with children; on the
+//! Colombia–Ecuador–Peru route more walking and hitch-hiking and more need of food,
+//! water and shelter, where those staying need documents and work; more incidents
+//! among those walking and on the Darién route; destinations weighted to Colombia,
+//! Peru, Chile, Ecuador, the United States and Brazil; about 3% declining the
 //! interview. Each submission is a JSON object of the shape
 //! [`rumbo_xlsform::Validator::validate_json`] reads, and passes it without errors.
 
 use chrono::{Days, NaiveDate};
 use serde_json::{Map, Value, json};
+
+use rumbo_store::model::SiteKind;
 
 use crate::demo::FLOW_MONITORING_POINTS;
 
@@ -22,7 +28,7 @@ pub const FLOW_MONITORING_FILE_NAME: &str = "flow-monitoring.xlsx";
 /// `form_id` of the survey.
 pub const FORM_ID: &str = "rumbo_fms";
 /// `version` of the survey the submissions answer.
-pub const FORM_VERSION: &str = "2026112701";
+pub const FORM_VERSION: &str = "2026112801";
 
 /// The demo's flow-monitoring points as (site code, country alpha-3), coded as the
 /// demo seed codes them: `COL-FMP-001`, numbered per country in list order.
@@ -38,36 +44,67 @@ pub fn demo_sites() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The demo flow-monitoring point a site code names (`PER-FMP-004`: the fourth
+/// point of Peru in [`FLOW_MONITORING_POINTS`]): (country, name, kind); `None` for
+/// other codes.
+pub(crate) fn demo_point(code: &str) -> Option<(&'static str, &'static str, SiteKind)> {
+    let (country, number) = code.split_once("-FMP-")?;
+    let number: usize = number.parse().ok()?;
+    FLOW_MONITORING_POINTS
+        .iter()
+        .filter(|(c, ..)| *c == country)
+        .nth(number.checked_sub(1)?)
+        .map(|(country, name, kind, ..)| (*country, *name, *kind))
+}
+
+/// What kind of place a demo flow-monitoring point is; `None` for other codes.
+fn site_kind(code: &str) -> Option<SiteKind> {
+    demo_point(code).map(|(_, _, kind)| kind)
+}
+
 /// `count` submissions at the given `sites` (site code, country alpha-3; points in
-/// the main transit and destination countries get more), interviews spread over the `days` days from `start`, between 07:00 and 18:30
-/// local time. The same arguments always give the same submissions; no sites
-/// give none.
+/// the main transit and destination countries get more), interviews spread over
+/// the `days` days from `start` (`today` and `start` fall on the interview's day),
+/// between 07:00 and 18:30 local time. The same arguments always give the same
+/// submissions; no sites give none.
 pub fn generate(count: usize, seed: u64, sites: &[(String, String)], start: NaiveDate, days: u32) -> Vec<Value> {
-    if sites.is_empty() {
-        return Vec::new();
-    }
+    submissions(seed, sites, start, days).take(count).collect()
+}
+
+/// The submissions of [`generate`] one at a time, without end (none without sites):
+/// `generate(count, ..)` is the first `count` of them. Large numbers of submissions
+/// take much memory as JSON values; read them from here a batch at a time.
+pub fn submissions(
+    seed: u64,
+    sites: &[(String, String)],
+    start: NaiveDate,
+    days: u32,
+) -> impl Iterator<Item = Value> + use<> {
     let mut rng = Rng::new(seed);
     let weights: Vec<(usize, u32)> =
         sites.iter().enumerate().map(|(index, (_, country))| (index, site_weight(country))).collect();
-    (0..count)
-        .map(|_| {
-            let (site, country) = &sites[rng.pick(&weights)];
-            let day = start.checked_add_days(Days::new(rng.below(u64::from(days.max(1))))).unwrap_or(start);
-            Interview::new(&mut rng, site, country, day).to_json()
-        })
-        .collect()
+    let sites: Vec<(String, String, Option<SiteKind>)> =
+        sites.iter().map(|(code, country)| (code.clone(), country.clone(), site_kind(code))).collect();
+    std::iter::from_fn(move || {
+        if sites.is_empty() {
+            return None;
+        }
+        let (site, country, kind) = &sites[rng.pick(&weights)];
+        let day = start.checked_add_days(Days::new(rng.below(u64::from(days.max(1))))).unwrap_or(start);
+        Some(Interview::new(&mut rng, site, *kind, country, day).to_json())
+    })
 }
 
 /// splitmix64 (Steele, Lea and Flood, 2014): tiny, fast, and good enough for
-/// demo data; not for anything secret.
-struct Rng(u64);
+/// demo data; not for anything secret. Shared by the demo generators.
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed ^ 0x5275_6D62_6F46_4D53)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -76,26 +113,31 @@ impl Rng {
     }
 
     /// A number in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
     }
 
-    fn index(&mut self, len: usize) -> usize {
+    pub(crate) fn index(&mut self, len: usize) -> usize {
         self.below(len as u64) as usize
     }
 
+    /// A number in `0.0..1.0`.
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1_u64 << 53) as f64
+    }
+
     /// A number in `low..=high`.
-    fn between(&mut self, low: u32, high: u32) -> u32 {
+    pub(crate) fn between(&mut self, low: u32, high: u32) -> u32 {
         low + self.below(u64::from(high.saturating_sub(low)) + 1) as u32
     }
 
     /// True `per_mille` times in a thousand.
-    fn chance(&mut self, per_mille: u32) -> bool {
+    pub(crate) fn chance(&mut self, per_mille: u32) -> bool {
         self.below(1000) < u64::from(per_mille)
     }
 
     /// One item, each as likely as its weight. The tables are never empty.
-    fn pick<T: Copy>(&mut self, table: &[(T, u32)]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, table: &[(T, u32)]) -> T {
         let total: u64 = table.iter().map(|(_, weight)| u64::from(*weight)).sum();
         let mut roll = self.below(total);
         for (item, weight) in table {
@@ -108,7 +150,7 @@ impl Rng {
     }
 
     /// A random (version 4) UUID.
-    fn uuid(&mut self) -> String {
+    pub(crate) fn uuid(&mut self) -> String {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&self.next().to_be_bytes());
         bytes[8..].copy_from_slice(&self.next().to_be_bytes());
@@ -121,7 +163,7 @@ impl Rng {
 
 /// How many interviews a point of `country` gets, relative to others: the
 /// survey samples more where more people pass.
-fn site_weight(country: &str) -> u32 {
+pub(crate) fn site_weight(country: &str) -> u32 {
     match country {
         "PER" | "ECU" | "CHL" => 4,
         "COL" | "BRA" => 3,
@@ -214,12 +256,12 @@ fn transit(departure: &str, arrival: &str) -> Vec<&'static str> {
 }
 
 /// Points on the route north, through the Darién and Central America.
-fn on_northern_route(country: &str) -> bool {
+pub(crate) fn on_northern_route(country: &str) -> bool {
     matches!(country, "PAN" | "CRI" | "MEX")
 }
 
 /// Reached from Venezuela by sea or air.
-fn island(country: &str) -> bool {
+pub(crate) fn island(country: &str) -> bool {
     matches!(country, "ABW" | "CUW" | "TTO" | "DOM")
 }
 
@@ -250,6 +292,7 @@ struct Interview {
     today: NaiveDate,
     country: String,
     site: String,
+    kind: Option<SiteKind>,
     direction: &'static str,
     consent: bool,
     sex: &'static str,
@@ -257,6 +300,7 @@ struct Interview {
     nationality: &'static str,
     other_origin: Option<(&'static str, &'static str)>,
     documents: Vec<&'static str>,
+    regular_status: &'static str,
     education: &'static str,
     occupation: &'static str,
     group_type: Option<&'static str>,
@@ -266,20 +310,23 @@ struct Interview {
     departure_other: Option<&'static str>,
     date_left: NaiveDate,
     transit: Vec<&'static str>,
-    transport: Vec<&'static str>,
+    transport_modes: Vec<&'static str>,
     transport_other: Option<&'static str>,
+    transport: &'static str,
     incident: &'static str,
     incident_types: Vec<&'static str>,
-    reason_left: &'static str,
+    reason_left: Vec<&'static str>,
     reason_left_other: Option<&'static str>,
+    pendular: bool,
     intention: &'static str,
     dest_country: Option<&'static str>,
     dest_country_other: Option<&'static str>,
     reason_destination: Option<&'static str>,
     reason_destination_other: Option<&'static str>,
+    return_intention: Option<&'static str>,
     needs: Vec<&'static str>,
     needs_other: Option<&'static str>,
-    main_need: Option<&'static str>,
+    main_need: &'static str,
     assistance: bool,
     pregnant_lactating: Option<&'static str>,
     disability: &'static str,
@@ -294,7 +341,7 @@ struct Interview {
 }
 
 impl Interview {
-    fn new(rng: &mut Rng, site: &str, country: &str, day: NaiveDate) -> Interview {
+    fn new(rng: &mut Rng, site: &str, kind: Option<SiteKind>, country: &str, day: NaiveDate) -> Interview {
         let instance_id = format!("uuid:{}", rng.uuid());
         let device_id = device_id(site, rng.below(3));
         let begins = rng.between(7 * 3600, 18 * 3600);
@@ -320,6 +367,7 @@ impl Interview {
             today: day,
             country: country.to_owned(),
             site: site.to_owned(),
+            kind,
             direction,
             consent,
             sex: "male",
@@ -327,6 +375,7 @@ impl Interview {
             nationality: "VEN",
             other_origin: None,
             documents: Vec::new(),
+            regular_status: "regular",
             education: "secondary",
             occupation: "employed",
             group_type: None,
@@ -336,20 +385,23 @@ impl Interview {
             departure_other: None,
             date_left: day,
             transit: Vec::new(),
-            transport: Vec::new(),
+            transport_modes: Vec::new(),
             transport_other: None,
+            transport: "bus",
             incident: "no",
             incident_types: Vec::new(),
-            reason_left: "economic",
+            reason_left: Vec::new(),
             reason_left_other: None,
+            pendular: false,
             intention: "stay",
             dest_country: None,
             dest_country_other: None,
             reason_destination: None,
             reason_destination_other: None,
+            return_intention: None,
             needs: Vec::new(),
             needs_other: None,
-            main_need: None,
+            main_need: "none",
             assistance: false,
             pregnant_lactating: None,
             disability: "no",
@@ -363,10 +415,13 @@ impl Interview {
             comments: None,
         };
         if consent {
+            interview.origin(rng);
+            interview.plans(rng);
             interview.respondent(rng);
             interview.travelling_group(rng);
             interview.route(rng);
             interview.destination(rng);
+            interview.journey(rng);
             interview.needs(rng);
             interview.vulnerabilities(rng);
             interview.contact(rng);
@@ -374,13 +429,12 @@ impl Interview {
         interview
     }
 
-    fn respondent(&mut self, rng: &mut Rng) {
+    fn national(&self) -> bool {
+        self.origin == self.country
+    }
+
+    fn origin(&mut self, rng: &mut Rng) {
         let country = self.country.as_str();
-        self.sex = if rng.chance(560) { "male" } else { "female" };
-        self.age = 18 + rng.between(0, 10) + rng.between(0, 10) + rng.between(0, 10);
-        if rng.chance(100) {
-            self.age += rng.between(0, 32);
-        }
         self.nationality = if country == "VEN" {
             rng.pick(&[("VEN", 95), ("COL", 5)])
         } else if on_northern_route(country) {
@@ -392,16 +446,71 @@ impl Interview {
             self.other_origin = Some(OTHER_ORIGINS[rng.index(OTHER_ORIGINS.len())]);
         }
         self.origin = self.nationality;
+    }
+
+    /// Whether the person crosses back and forth, and what they intend: decided
+    /// first, because who travels (sex, age, group) depends on it.
+    fn plans(&mut self, rng: &mut Rng) {
+        let country = self.country.as_str();
+        let national = self.national();
+        let border = matches!(self.kind, None | Some(SiteKind::BorderCrossing));
+        let pendular = match country {
+            "COL" | "VEN" => 140,
+            "BRA" | "ECU" | "PER" | "CHL" | "BOL" => 40,
+            _ => 10,
+        };
+        self.pendular = border && rng.chance(pendular);
+        self.intention = if self.pendular {
+            // Back home the same day or week.
+            if national {
+                rng.pick(&[("stay", 85), ("undecided", 15)])
+            } else {
+                rng.pick(&[("return", 85), ("undecided", 15)])
+            }
+        } else if national {
+            match self.direction {
+                "exit" => rng.pick(&[("continue", 88), ("undecided", 12)]),
+                "entry" => rng.pick(&[("return", 75), ("stay", 15), ("undecided", 10)]),
+                _ => rng.pick(&[("stay", 50), ("continue", 40), ("undecided", 10)]),
+            }
+        } else if country == "VEN" {
+            rng.pick(&[("return", 60), ("continue", 35), ("undecided", 5)])
+        } else if on_northern_route(country) {
+            rng.pick(&[("continue", 90), ("stay", 4), ("return", 3), ("undecided", 3)])
+        } else {
+            match self.direction {
+                "exit" => rng.pick(&[("continue", 78), ("return", 14), ("undecided", 8)]),
+                "entry" => rng.pick(&[("stay", 58), ("continue", 32), ("return", 3), ("undecided", 7)]),
+                _ => rng.pick(&[("stay", 45), ("continue", 45), ("return", 4), ("undecided", 6)]),
+            }
+        };
+    }
+
+    fn respondent(&mut self, rng: &mut Rng) {
+        // Those moving on are mostly men; those settling more often women.
+        let men = match self.intention {
+            "continue" => 670,
+            "stay" => 420,
+            _ => 540,
+        };
+        self.sex = if rng.chance(men) { "male" } else { "female" };
+        self.age = if rng.chance(35) {
+            rng.between(60, 78)
+        } else {
+            let age = 18 + rng.between(0, 8) + rng.between(0, 8) + rng.between(0, 12);
+            if rng.chance(80) { age + rng.between(0, 13) } else { age }
+        };
 
         if rng.chance(70) {
             self.documents = vec!["none"];
         } else {
+            let permit = if self.intention == "stay" { 260 } else { 60 };
             for (document, per_mille) in [
                 ("passport", 300),
                 ("passport_expired", 180),
                 ("national_id", 720),
                 ("birth_certificate", 100),
-                ("permit", 90),
+                ("permit", permit),
                 ("asylum", 30),
             ] {
                 if rng.chance(per_mille) {
@@ -412,6 +521,21 @@ impl Interview {
                 self.documents.push("national_id");
             }
         }
+        self.regular_status = if self.national() {
+            "regular"
+        } else if self.documents.contains(&"permit") {
+            rng.pick(&[("regular", 90), ("in_process", 5), ("refuse", 5)])
+        } else if self.documents.contains(&"asylum") {
+            rng.pick(&[("in_process", 85), ("regular", 10), ("refuse", 5)])
+        } else if self.pendular {
+            rng.pick(&[("regular", 45), ("irregular", 45), ("refuse", 10)])
+        } else {
+            match self.intention {
+                "stay" => rng.pick(&[("regular", 30), ("in_process", 30), ("irregular", 32), ("refuse", 8)]),
+                "continue" => rng.pick(&[("regular", 10), ("in_process", 6), ("irregular", 74), ("refuse", 10)]),
+                _ => rng.pick(&[("regular", 20), ("in_process", 10), ("irregular", 60), ("refuse", 10)]),
+            }
+        };
         self.education =
             rng.pick(&[("none", 3), ("primary", 20), ("secondary", 50), ("technical", 15), ("university", 12)]);
         self.occupation = if self.age >= 60 {
@@ -424,8 +548,17 @@ impl Interview {
     }
 
     fn travelling_group(&mut self, rng: &mut Rng) {
-        let alone = rng.chance(if self.sex == "male" { 550 } else { 250 });
-        if alone {
+        let male = self.sex == "male";
+        let alone = match self.intention {
+            _ if self.pendular => 700,
+            "continue" if male => 620,
+            "continue" => 300,
+            "stay" if male => 300,
+            "stay" => 140,
+            _ if male => 450,
+            _ => 250,
+        };
+        if rng.chance(alone) {
             return;
         }
         let size: u32 = rng.pick(&[
@@ -442,7 +575,11 @@ impl Interview {
             (15, 3),
             (22, 1),
         ]);
-        let group_type = rng.pick(&[("family", 70), ("mixed", 15), ("non_family", 15)]);
+        let group_type = if self.intention == "stay" {
+            rng.pick(&[("family", 82), ("mixed", 10), ("non_family", 8)])
+        } else {
+            rng.pick(&[("family", 62), ("mixed", 17), ("non_family", 21)])
+        };
         self.group_type = Some(group_type);
         let family = match group_type {
             "family" => size - 1,
@@ -472,6 +609,7 @@ impl Interview {
         self.members.iter().filter(|member| member.age < 18).count()
     }
 
+    /// Where the journey began, when, and the countries crossed since.
     fn route(&mut self, rng: &mut Rng) {
         let country = self.country.clone();
         // Venezuelans who lived some years in another country and are moving on.
@@ -480,15 +618,24 @@ impl Interview {
             "HTI" => rng.chance(700),
             _ => rng.chance(100),
         };
-        self.departure = if self.origin == country {
-            // Returnees: nationals coming home from where they lived.
-            let table: &[(&str, u32)] = if country == "VEN" {
-                &[("COL", 50), ("PER", 20), ("ECU", 10), ("CHL", 10), ("BRA", 10)]
+        self.departure = if self.national() {
+            if self.intention == "return" && !self.pendular {
+                // Returnees: nationals coming home from where they lived.
+                let table: &[(&str, u32)] = if country == "VEN" {
+                    &[("COL", 50), ("PER", 20), ("ECU", 10), ("CHL", 10), ("BRA", 10)]
+                } else {
+                    &[("VEN", 70), ("PER", 10), ("ECU", 10), ("CHL", 10)]
+                };
+                let choice = rng.pick(table);
+                if choice == country { "VEN".to_owned() } else { choice.to_owned() }
             } else {
-                &[("VEN", 70), ("PER", 10), ("ECU", 10), ("CHL", 10)]
-            };
-            let choice = rng.pick(table);
-            if choice == country { "VEN".to_owned() } else { choice.to_owned() }
+                country.clone()
+            }
+        } else if self.pendular {
+            self.origin.to_owned()
+        } else if self.intention == "return" && rng.chance(500) {
+            // Going home from the country where they lived.
+            country.clone()
         } else if secondary {
             let table: &[(&str, u32)] = match self.nationality {
                 "HTI" => &[("CHL", 60), ("BRA", 40)],
@@ -504,7 +651,7 @@ impl Interview {
             self.departure_other = self.other_origin.map(|(_, country)| country);
         }
 
-        let days_ago = if self.departure == country {
+        let days_ago = if self.departure == country || self.pendular {
             rng.between(0, 3)
         } else {
             match rng.below(10) {
@@ -517,39 +664,94 @@ impl Interview {
         self.date_left =
             self.today.checked_sub_days(Days::new(u64::from(days_ago))).unwrap_or(self.today).max(earliest);
 
-        self.transit = transit(&self.departure, &country);
+        self.transit = if self.pendular { Vec::new() } else { transit(&self.departure, &country) };
+    }
 
-        let northern = on_northern_route(&country);
-        let mut transport: Vec<&'static str> = Vec::new();
-        let mut take = |rng: &mut Rng, mode: &'static str, per_mille: u32| {
-            if rng.chance(per_mille) {
-                transport.push(mode);
+    /// On the road from Colombia through Ecuador to Peru and on south: the
+    /// caminantes' route.
+    fn on_andean_route(&self) -> bool {
+        let south = |country: &str| matches!(country, "ECU" | "PER" | "BOL" | "CHL" | "ARG");
+        match self.country.as_str() {
+            "ECU" | "PER" => !self.pendular,
+            "COL" => {
+                !self.pendular
+                    && (self.dest_country.is_some_and(south)
+                        || south(&self.departure)
+                        || self.transit.iter().any(|country| south(country)))
             }
-        };
-        if island(&country) {
-            take(rng, "boat", if country == "DOM" { 50 } else { 800 });
-            take(rng, "plane", if country == "DOM" { 950 } else { 200 });
+            _ => false,
+        }
+    }
+
+    /// How they travel and what happened on the way.
+    fn journey(&mut self, rng: &mut Rng) {
+        let country = self.country.as_str();
+        let northern = on_northern_route(country);
+        let andean = self.on_andean_route();
+        let by_sea = matches!(country, "PAN" | "CRI");
+        self.transport = if island(country) {
+            rng.pick(&[
+                ("boat", if country == "DOM" { 3 } else { 75 }),
+                ("plane", if country == "DOM" { 97 } else { 25 }),
+            ])
+        } else if self.kind == Some(SiteKind::Airport) {
+            rng.pick(&[("plane", 97), ("bus", 3)])
+        } else if self.pendular {
+            rng.pick(&[("walking", 55), ("motorcycle", 20), ("bus", 15), ("car", 10)])
+        } else if northern {
+            rng.pick(&[
+                ("walking", 45),
+                ("bus", 35),
+                ("boat", if by_sea { 10 } else { 0 }),
+                ("hitchhiking", 5),
+                ("train", if country == "MEX" { 10 } else { 0 }),
+            ])
+        } else if andean {
+            rng.pick(&[("bus", 45), ("walking", 30), ("hitchhiking", 15), ("car", 5), ("motorcycle", 3), ("plane", 2)])
         } else {
-            take(rng, "bus", 820);
-            take(rng, "car", 90);
-            take(rng, "hitchhiking", if northern { 120 } else { 180 });
-            take(rng, "motorcycle", if matches!(country.as_str(), "VEN" | "COL") { 100 } else { 30 });
-            take(rng, "walking", if northern { 850 } else { 300 });
-            take(rng, "boat", if matches!(country.as_str(), "PAN" | "CRI") { 450 } else { 20 });
-            take(rng, "plane", 40);
-            take(rng, "train", if country == "MEX" { 250 } else { 0 });
-            take(rng, "other", 10);
+            let motorcycle = if matches!(country, "VEN" | "COL") { 6 } else { 2 };
+            rng.pick(&[
+                ("bus", 72),
+                ("car", 8),
+                ("walking", 7),
+                ("hitchhiking", 5),
+                ("motorcycle", motorcycle),
+                ("plane", 4),
+                ("other", 1),
+            ])
+        };
+        // Every other means used on the way, in the order of the list.
+        let overland = !island(country) && self.kind != Some(SiteKind::Airport);
+        for (mode, per_mille) in [
+            ("bus", if overland { 400 } else { 50 }),
+            ("car", 60),
+            ("hitchhiking", if andean || northern { 200 } else { 50 }),
+            ("motorcycle", if matches!(country, "VEN" | "COL") { 80 } else { 20 }),
+            ("walking", if andean || northern { 300 } else { 60 }),
+            ("boat", if by_sea { 400 } else { 10 }),
+            ("plane", 20),
+            ("train", if country == "MEX" { 200 } else { 0 }),
+            ("other", 10),
+        ] {
+            if mode == self.transport || (overland && rng.chance(per_mille)) {
+                self.transport_modes.push(mode);
+            }
         }
-        if transport.is_empty() {
-            transport.push(if island(&country) { "boat" } else { "bus" });
-        }
-        if transport.contains(&"other") {
+        if self.transport_modes.contains(&"other") {
             self.transport_other = Some(["Bicicleta", "Canoa", "Caballo"][rng.index(3)]);
         }
-        self.transport = transport;
 
         let through_darien = northern || self.transit.contains(&"PAN");
-        self.incident = rng.pick(&[("yes", if through_darien { 350 } else { 100 }), ("no", 880), ("refuse", 20)]);
+        let yes = if through_darien {
+            350
+        } else if self.transport == "walking" {
+            240
+        } else if self.transport_modes.contains(&"walking") {
+            150
+        } else {
+            70
+        };
+        self.incident = rng.pick(&[("yes", yes), ("no", 980 - yes), ("refuse", 20)]);
         if self.incident == "yes" {
             for (kind, per_mille) in [
                 ("theft", 500),
@@ -573,7 +775,7 @@ impl Interview {
     fn destination(&mut self, rng: &mut Rng) {
         let country = self.country.as_str();
         let moved_on = self.departure != self.origin;
-        self.reason_left = rng.pick(&[
+        let reasons = [
             ("economic", 50),
             ("food", 12),
             ("services", 10),
@@ -582,19 +784,17 @@ impl Interview {
             ("family", 12),
             ("discrimination", if moved_on { 8 } else { 0 }),
             ("other", 1),
-        ]);
-        if self.reason_left == "other" {
+        ];
+        let first = rng.pick(&reasons);
+        for (reason, weight) in reasons {
+            // One main reason, and often one or two more.
+            if reason == first || (weight > 0 && reason != "other" && rng.chance(140)) {
+                self.reason_left.push(reason);
+            }
+        }
+        if self.reason_left.contains(&"other") {
             self.reason_left_other = Some(["Estudios", "Tratamiento médico", "Desastre natural"][rng.index(3)]);
         }
-        self.intention = if country == self.origin {
-            rng.pick(&[("stay", 80), ("continue", 10), ("undecided", 10)])
-        } else if country == "VEN" {
-            rng.pick(&[("continue", 95), ("undecided", 5)])
-        } else if on_northern_route(country) {
-            rng.pick(&[("continue", 90), ("stay", 4), ("return", 3), ("undecided", 3)])
-        } else {
-            rng.pick(&[("stay", 55), ("continue", 35), ("return", 4), ("undecided", 6)])
-        };
         if self.intention == "continue" {
             let mut table: Vec<(&'static str, u32)> = if on_northern_route(country) {
                 vec![("USA", 85), ("MEX", 8), ("CAN", 4), ("other", 3)]
@@ -647,41 +847,64 @@ impl Interview {
                 self.reason_destination_other = Some("Estudios");
             }
         }
+        if !self.national() {
+            self.return_intention = Some(match self.intention {
+                "return" => rng.pick(&[("yes", 78), ("no", 8), ("dont_know", 14)]),
+                "stay" => rng.pick(&[("yes", 22), ("no", 48), ("dont_know", 30)]),
+                "continue" => rng.pick(&[("yes", 30), ("no", 35), ("dont_know", 35)]),
+                _ => rng.pick(&[("yes", 35), ("no", 25), ("dont_know", 40)]),
+            });
+        }
     }
 
     fn needs(&mut self, rng: &mut Rng) {
-        if rng.chance(70) {
+        let staying = self.intention == "stay" && !self.pendular;
+        let on_foot = matches!(self.transport, "walking" | "hitchhiking");
+        let on_the_road = on_foot || (self.intention == "continue" && self.on_andean_route());
+        let none = match () {
+            () if self.pendular => 300,
+            () if staying => 90,
+            () if on_the_road => 20,
+            () => 60,
+        };
+        if rng.chance(none) {
             self.needs = vec!["none"];
+            self.main_need = "none";
         } else {
             let young = self.members.iter().any(|member| member.age < 5);
-            for (need, per_mille) in [
-                ("food", 500),
-                ("water", 220),
-                ("shelter", 300),
-                ("health", 180),
-                ("information", 220),
-                ("documentation", 240),
-                ("cash", 450),
-                ("transport", 280),
-                ("hygiene", if young { 350 } else { 140 }),
-                ("employment", 300),
-                ("legal", 80),
-                ("other", 20),
-            ] {
+            let continuing = self.intention == "continue";
+            // (need, how often it is mentioned, how often it is the most urgent)
+            let table = [
+                ("food", if on_the_road { 720 } else { 420 }, 6),
+                ("water", if on_foot { 560 } else { 180 }, if on_foot { 5 } else { 2 }),
+                ("shelter", if on_the_road { 560 } else { 260 }, 4),
+                ("health", 180, 3),
+                ("information", if continuing { 300 } else { 180 }, 1),
+                ("documentation", if staying { 520 } else { 200 }, if staying { 7 } else { 2 }),
+                ("cash", 450, 3),
+                ("transport", if continuing { 380 } else { 120 }, 2),
+                ("hygiene", if young { 350 } else { 140 }, 1),
+                ("employment", if staying { 580 } else { 180 }, if staying { 7 } else { 1 }),
+                ("legal", if staying { 150 } else { 60 }, 1),
+                ("other", 20, 1),
+            ];
+            let mut urgent = Vec::new();
+            for (need, per_mille, weight) in table {
                 if rng.chance(per_mille) {
                     self.needs.push(need);
+                    urgent.push((need, weight));
                 }
             }
             if self.needs.is_empty() {
-                self.needs.push("food");
+                let need = if staying { "employment" } else { "food" };
+                self.needs.push(need);
+                urgent.push((need, 1));
             }
             if self.needs.contains(&"other") {
                 self.needs_other =
                     Some(["Pañales", "Fórmula infantil", "Ropa de abrigo", "Cargar el teléfono"][rng.index(4)]);
             }
-            if self.needs.len() > 1 {
-                self.main_need = Some(self.needs[rng.index(self.needs.len())]);
-            }
+            self.main_need = rng.pick(&urgent);
         }
         self.assistance = rng.chance(350);
     }
@@ -693,7 +916,7 @@ impl Interview {
             self.pregnant_lactating = Some(rng.pick(&[("yes", yes), ("no", 990 - yes), ("refuse", 10)]));
         }
         self.disability = rng.pick(&[("yes", 40), ("no", 950), ("refuse", 10)]);
-        self.chronic_illness = rng.pick(&[("yes", 70), ("no", 920), ("refuse", 10)]);
+        self.chronic_illness = rng.pick(&[("yes", if self.age >= 60 { 300 } else { 70 }), ("no", 920), ("refuse", 10)]);
         self.uasc_seen = rng.pick(&[("yes", if northern { 120 } else { 40 }), ("no", 920), ("dont_know", 40)]);
         if self.uasc_seen == "yes" {
             self.uasc_count = Some(if rng.chance(850) { rng.between(1, 4) } else { rng.between(5, 30) });
@@ -766,7 +989,7 @@ impl Interview {
             let mut needs = Map::new();
             needs.insert("needs".into(), json!(self.needs));
             insert_some(&mut needs, "needs_other", self.needs_other);
-            insert_some(&mut needs, "main_need", self.main_need);
+            needs.insert("main_need".into(), json!(self.main_need));
             needs.insert("assistance".into(), json!(yes_no(self.assistance)));
             record.insert("humanitarian_needs".into(), Value::Object(needs));
             record.insert("vulnerabilities".into(), self.vulnerabilities_json());
@@ -784,9 +1007,11 @@ impl Interview {
         let mut respondent = Map::new();
         respondent.insert("sex".into(), json!(self.sex));
         respondent.insert("age".into(), json!(self.age));
+        respondent.insert("age_group".into(), json!(age_group(self.age)));
         respondent.insert("nationality".into(), json!(self.nationality));
         insert_some(&mut respondent, "nationality_other", self.other_origin.map(|(nationality, _)| nationality));
         respondent.insert("documents".into(), json!(self.documents));
+        respondent.insert("regular_status".into(), json!(self.regular_status));
         respondent.insert("education".into(), json!(self.education));
         respondent.insert("occupation".into(), json!(self.occupation));
         Value::Object(respondent)
@@ -835,8 +1060,9 @@ impl Interview {
         if !self.transit.is_empty() {
             route.insert("countries_transit".into(), json!(self.transit));
         }
+        route.insert("transport_modes".into(), json!(self.transport_modes));
+        insert_some(&mut route, "transport_modes_other", self.transport_other);
         route.insert("transport".into(), json!(self.transport));
-        insert_some(&mut route, "transport_other", self.transport_other);
         route.insert("incident".into(), json!(self.incident));
         if !self.incident_types.is_empty() {
             route.insert("incident_type".into(), json!(self.incident_types));
@@ -848,7 +1074,9 @@ impl Interview {
         let mut destination = Map::new();
         destination.insert("reason_left".into(), json!(self.reason_left));
         insert_some(&mut destination, "reason_left_other", self.reason_left_other);
+        destination.insert("pendular".into(), json!(yes_no(self.pendular)));
         destination.insert("intention".into(), json!(self.intention));
+        destination.insert("population_group".into(), json!(self.population_group()));
         insert_some(&mut destination, "dest_country", self.dest_country);
         insert_some(&mut destination, "dest_country_other", self.dest_country_other);
         let final_destination = match self.intention {
@@ -860,7 +1088,19 @@ impl Interview {
         destination.insert("final_destination".into(), json!(final_destination));
         insert_some(&mut destination, "reason_destination", self.reason_destination);
         insert_some(&mut destination, "reason_destination_other", self.reason_destination_other);
+        insert_some(&mut destination, "return_intention", self.return_intention);
         Value::Object(destination)
+    }
+
+    /// DTM's population group, as the form computes it.
+    fn population_group(&self) -> &'static str {
+        match self.intention {
+            _ if self.pendular => "pendular",
+            "stay" => "in_destination",
+            "continue" => "in_transit",
+            "return" => "returnee",
+            _ => "undecided",
+        }
     }
 
     fn vulnerabilities_json(&self) -> Value {
@@ -913,7 +1153,7 @@ fn family_member(rng: &mut Rng, sex: &'static str, age: u32, first: bool) -> Mem
 }
 
 /// The id a data-collection app reports for one of a point's phones.
-fn device_id(site: &str, phone: u64) -> String {
+pub(crate) fn device_id(site: &str, phone: u64) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let hash = site
         .bytes()
@@ -921,6 +1161,17 @@ fn device_id(site: &str, phone: u64) -> String {
     let mut rng = Rng::new(hash ^ phone);
     let id: String = (0..16).map(|_| char::from(ALPHABET[rng.index(ALPHABET.len())])).collect();
     format!("collect:{id}")
+}
+
+/// DTM's age bracket of someone `age` years old, as the forms code it.
+pub(crate) fn age_group(age: u32) -> &'static str {
+    match age {
+        0..=4 => "0-4",
+        5..=11 => "5-11",
+        12..=17 => "12-17",
+        18..=59 => "18-59",
+        _ => "60+",
+    }
 }
 
 fn yes_no(answer: bool) -> &'static str {
@@ -975,6 +1226,131 @@ mod tests {
                 let computed = computed.map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned));
                 assert_eq!(sent, computed, "#{index}: {key}");
             }
+            for (group, key) in
+                [("respondent", "age_group"), ("destination", "population_group"), ("destination", "final_destination")]
+            {
+                // An empty calculation is stored as null.
+                let sent = text(record, &[group, key]).filter(|value| !value.is_empty());
+                assert_eq!(sent, text(&checked.record, &[group, key]), "#{index}: {key}");
+            }
+            if record.get("respondent").is_some() {
+                let main_need = text(record, &["humanitarian_needs", "main_need"]).expect("a main need");
+                assert!(
+                    record["humanitarian_needs"]["needs"]
+                        .as_array()
+                        .is_some_and(|needs| needs.contains(&json!(main_need)))
+                );
+                let transport = text(record, &["route", "transport"]).expect("a main means of transport");
+                assert!(
+                    record["route"]["transport_modes"]
+                        .as_array()
+                        .is_some_and(|modes| modes.contains(&json!(transport)))
+                );
+                let age = record["respondent"]["age"].as_u64().expect("an age");
+                assert!(age >= 18, "#{index}: {age}");
+            }
+        }
+    }
+
+    /// Shares in percent, out of a count.
+    fn percent(part: usize, whole: usize) -> f64 {
+        100.0 * part as f64 / whole.max(1) as f64
+    }
+
+    fn selected(record: &Value, path: &[&str], value: &str) -> bool {
+        path.iter()
+            .try_fold(record, |value, key| value.get(key))
+            .and_then(Value::as_array)
+            .is_some_and(|values| values.iter().any(|candidate| candidate == value))
+    }
+
+    #[test]
+    fn the_structure_tells_the_story() {
+        let records = generate(20_000, 11, &demo_sites(), round_start(), 60);
+        let interviews: Vec<&Value> = records.iter().filter(|record| record.get("respondent").is_some()).collect();
+        let group = |name: &str| -> Vec<&Value> {
+            interviews.iter().copied().filter(|r| text(r, &["destination", "population_group"]) == Some(name)).collect()
+        };
+        let share = |records: &[&Value], test: &dyn Fn(&Value) -> bool| {
+            percent(records.iter().filter(|record| test(record)).count(), records.len())
+        };
+        let (transit, staying, returning) = (group("in_transit"), group("in_destination"), group("returnee"));
+        assert!(transit.len() > 2000 && staying.len() > 2000 && returning.len() > 300);
+        assert!(group("pendular").len() > 100 && group("undecided").len() > 100);
+
+        // In transit: men of working age on their own; staying: women and families.
+        let lone_man = |r: &Value| {
+            text(r, &["respondent", "sex"]) == Some("male")
+                && text(r, &["respondent", "age_group"]) == Some("18-59")
+                && r["travel_group"]["size"] == 1
+        };
+        let (lone_transit, lone_staying) = (share(&transit, &lone_man), share(&staying, &lone_man));
+        assert!(lone_transit > 35.0 && lone_transit > 2.5 * lone_staying, "{lone_transit:.1}% vs {lone_staying:.1}%");
+        let woman = |r: &Value| text(r, &["respondent", "sex"]) == Some("female");
+        assert!(share(&staying, &woman) > share(&transit, &woman) + 15.0);
+        let children = |r: &Value| r["travel_group"]["n_children"].as_u64().is_some_and(|n| n > 0);
+        assert!(share(&staying, &children) > share(&transit, &children) + 10.0);
+
+        let older = share(&interviews, &|r| text(r, &["respondent", "age_group"]) == Some("60+"));
+        assert!((1.5..=8.0).contains(&older), "{older:.1}% over 60");
+
+        // The caminantes' route: on foot or hitch-hiking, short of food, water and shelter.
+        let andean = |r: &Value| {
+            matches!(text(r, &["intro", "country"]), Some("ECU" | "PER"))
+                && text(r, &["destination", "pendular"]) == Some("no")
+        };
+        let elsewhere = |r: &Value| {
+            !matches!(text(r, &["intro", "country"]), Some("ECU" | "PER" | "COL" | "VEN" | "PAN" | "CRI" | "MEX"))
+        };
+        let (on_route, off_route): (Vec<&Value>, Vec<&Value>) = (
+            interviews.iter().copied().filter(|r| andean(r)).collect(),
+            interviews.iter().copied().filter(|r| elsewhere(r)).collect(),
+        );
+        let on_foot = |r: &Value| matches!(text(r, &["route", "transport"]), Some("walking" | "hitchhiking"));
+        let (foot_on, foot_off) = (share(&on_route, &on_foot), share(&off_route, &on_foot));
+        assert!(foot_on > 2.0 * foot_off, "{foot_on:.1}% vs {foot_off:.1}% on foot");
+        let basic = |r: &Value| {
+            ["food", "water", "shelter"].iter().any(|need| selected(r, &["humanitarian_needs", "needs"], need))
+        };
+        let moving_on: Vec<&Value> =
+            on_route.iter().copied().filter(|r| text(r, &["destination", "intention"]) == Some("continue")).collect();
+        assert!(share(&moving_on, &basic) > share(&staying, &basic) + 10.0);
+        let settling = |r: &Value| {
+            ["documentation", "employment"].iter().any(|need| selected(r, &["humanitarian_needs", "needs"], need))
+        };
+        assert!(share(&staying, &settling) > share(&transit, &settling) + 20.0);
+        let main_settling =
+            |r: &Value| matches!(text(r, &["humanitarian_needs", "main_need"]), Some("documentation" | "employment"));
+        assert!(share(&staying, &main_settling) > 2.0 * share(&transit, &main_settling));
+
+        // Incidents: more among those who walk (off the Darién route).
+        let off_darien: Vec<&Value> = interviews
+            .iter()
+            .copied()
+            .filter(|r| !matches!(text(r, &["intro", "country"]), Some("PAN" | "CRI" | "MEX")))
+            .filter(|r| !selected(r, &["route", "countries_transit"], "PAN"))
+            .collect();
+        let walkers: Vec<&Value> =
+            off_darien.iter().copied().filter(|r| text(r, &["route", "transport"]) == Some("walking")).collect();
+        let riders: Vec<&Value> =
+            off_darien.iter().copied().filter(|r| text(r, &["route", "transport"]) == Some("bus")).collect();
+        let incident = |r: &Value| text(r, &["route", "incident"]) == Some("yes");
+        assert!(share(&walkers, &incident) > 2.0 * share(&riders, &incident));
+
+        // Meaning to go home one day: most of those returning, some of those staying.
+        let will_return = |r: &Value| text(r, &["destination", "return_intention"]) == Some("yes");
+        fn abroad<'r>(records: &[&'r Value]) -> Vec<&'r Value> {
+            records.iter().copied().filter(|r| r["destination"].get("return_intention").is_some()).collect()
+        }
+        let (back, stay) = (share(&abroad(&returning), &will_return), share(&abroad(&staying), &will_return));
+        assert!(back > 60.0 && (10.0..40.0).contains(&stay), "{back:.1}% vs {stay:.1}%");
+        let irregular = |r: &Value| text(r, &["respondent", "regular_status"]) == Some("irregular");
+        assert!(share(&transit, &irregular) > share(&staying, &irregular) + 20.0);
+
+        let nationality = |code: &'static str| move |r: &Value| text(r, &["respondent", "nationality"]) == Some(code);
+        assert!(share(&interviews, &nationality("VEN")) > 70.0);
+        for code in ["COL", "HTI", "ECU", "CUB"] {
+            assert!((0.5..10.0).contains(&share(&interviews, &nationality(code))), "{code}");
         }
     }
 
@@ -1054,6 +1430,12 @@ mod tests {
                 ("dest", &["destination", "dest_country"]),
                 ("incident", &["route", "incident"]),
                 ("uasc", &["vulnerabilities", "uasc_seen"]),
+                ("age_group", &["respondent", "age_group"]),
+                ("regular_status", &["respondent", "regular_status"]),
+                ("population_group", &["destination", "population_group"]),
+                ("return_intention", &["destination", "return_intention"]),
+                ("transport", &["route", "transport"]),
+                ("main_need", &["humanitarian_needs", "main_need"]),
             ] {
                 *shares.entry(format!("{label}={}", text(record, path).unwrap_or("-"))).or_default() += 1;
             }
@@ -1092,6 +1474,7 @@ mod tests {
         for path in [
             "/data/contact/phone",
             "/data/route/incident",
+            "/data/respondent/regular_status",
             "/data/vulnerabilities/pregnant_lactating",
             "/data/vulnerabilities/uasc_seen",
             "/data/vulnerabilities/trafficking/tr_held",
