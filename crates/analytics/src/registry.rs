@@ -39,6 +39,9 @@ struct Compiled {
     unit: Option<Vec<String>>,
     cells: Vec<(Option<String>, Option<String>, Expr)>,
     dims: Vec<(Dim, Expr)>,
+    /// Indicators of a form with the same bindings share this number, and so the
+    /// dimension values worked out for a unit.
+    dims_group: usize,
     plan: CubePlan,
 }
 
@@ -46,6 +49,8 @@ struct FormSet {
     root: String,
     paths: FieldPaths,
     indicators: Vec<Arc<Compiled>>,
+    /// The distinct dimension bindings of its indicators.
+    groups: Vec<BTreeMap<Dim, String>>,
 }
 
 /// The indicators, compiled; the [`Contributor`] the store calls.
@@ -82,12 +87,20 @@ impl Registry {
                 broken.insert(def.id.clone(), problems);
                 continue;
             }
-            let compiled = compile(def, &info.form);
+            let mut compiled = compile(def, &info.form);
             let set = by_form.entry(info.id).or_insert_with(|| FormSet {
                 root: info.form.root.clone(),
                 paths: field_paths(&info.form),
                 indicators: Vec::new(),
+                groups: Vec::new(),
             });
+            let bindings = def.bindings(&info.form);
+            compiled.dims_group = if let Some(i) = set.groups.iter().position(|g| *g == bindings) {
+                i
+            } else {
+                set.groups.push(bindings);
+                set.groups.len() - 1
+            };
             set.indicators.push(Arc::new(compiled));
         }
         Registry { defs, broken, forms, by_form, sites }
@@ -100,8 +113,9 @@ impl Registry {
             .iter()
             .filter_map(|(form, set)| {
                 let indicators: Vec<_> = set.indicators.iter().filter(|c| ids.contains(&c.def.id)).cloned().collect();
-                (!indicators.is_empty())
-                    .then(|| (*form, FormSet { root: set.root.clone(), paths: set.paths.clone(), indicators }))
+                (!indicators.is_empty()).then(|| {
+                    (*form, FormSet { root: set.root.clone(), paths: set.paths.clone(), indicators, groups: set.groups.clone() })
+                })
             })
             .collect();
         Registry {
@@ -179,7 +193,7 @@ fn compile(def: &IndicatorDef, form: &Form) -> Compiled {
         .collect();
     let unit = def.unit.as_ref().and_then(|u| field_paths(form).get(u).cloned());
     let plan = CubePlan::new(&def.kept());
-    Compiled { def: def.clone(), numerator, denominator, value, filter, scale, unit, cells, dims, plan }
+    Compiled { def: def.clone(), numerator, denominator, value, filter, scale, unit, cells, dims, dims_group: 0, plan }
 }
 
 /// A submission's answers as the tree expressions are evaluated against.
@@ -279,7 +293,17 @@ impl Registry {
         key
     }
 
-    fn contribute_unit(&self, c: &Compiled, env: &Env, unit: NodeId, facts: &Facts<'_>, sign: i64, out: &mut Deltas) {
+    #[allow(clippy::too_many_arguments)]
+    fn contribute_unit(
+        &self,
+        c: &Compiled,
+        env: &Env,
+        unit: NodeId,
+        facts: &Facts<'_>,
+        sign: i64,
+        out: &mut Deltas,
+        keys: &mut HashMap<(usize, NodeId), CellKey>,
+    ) {
         let instance = env.instance;
         let holds = |e: &Option<Expr>, default: bool| {
             e.as_ref().map_or(default, |e| xpath::evaluate(e, env, unit).is_ok_and(|v| v.to_bool(instance)))
@@ -288,7 +312,7 @@ impl Registry {
         if !holds(&c.filter, true) {
             return;
         }
-        let key = self.unit_key(c, env, unit, facts, instance);
+        let key = keys.entry((c.dims_group, unit)).or_insert_with(|| self.unit_key(c, env, unit, facts, instance)).clone();
         let id = c.def.id.as_str();
         match c.def.kind {
             Kind::Count => out.add(id, &c.plan, &key, &CellValues { n: 1, num: 1.0, num2: 1.0, den: 1.0 }, sign),
@@ -354,6 +378,7 @@ impl Contributor for Registry {
             .unwrap_or_default();
         let env = Env::new(&instance, &set.paths, now);
         let top = instance.root();
+        let mut keys = HashMap::new();
         for c in &set.indicators {
             let units = match &c.unit {
                 Some(path) => {
@@ -363,7 +388,7 @@ impl Contributor for Registry {
                 None => vec![top],
             };
             for unit in units {
-                self.contribute_unit(c, &env, unit, facts, sign, out);
+                self.contribute_unit(c, &env, unit, facts, sign, out, &mut keys);
             }
         }
     }

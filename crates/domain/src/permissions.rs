@@ -69,7 +69,7 @@ impl Permission {
 pub fn role_grants(role: Role, permission: Permission) -> bool {
     use Permission as P;
     match permission {
-        P::ViewReference => true,
+        P::ViewReference | P::ViewAnalytics => true,
         P::EditLocations | P::EditRounds | P::ImportBoundaries | P::EditOrganisations => {
             matches!(role, Role::Admin | Role::ImOfficer)
         }
@@ -77,7 +77,6 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
         P::ManageForms | P::ReviewSubmissions => matches!(role, Role::Admin | Role::ImOfficer),
         P::Submit => matches!(role, Role::Admin | Role::ImOfficer | Role::Enumerator),
         P::ViewSubmissions => matches!(role, Role::Admin | Role::ImOfficer | Role::Viewer),
-        P::ViewAnalytics => true,
         P::ManageIndicators => matches!(role, Role::Admin | Role::ImOfficer),
     }
 }

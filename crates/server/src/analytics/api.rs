@@ -315,13 +315,11 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
     }
     let date = |field: &str, v: Option<&String>, problems: &mut Vec<FieldError>| {
         let v = v.map(|v| v.trim()).filter(|v| !v.is_empty())?;
-        match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                problems.push(FieldError::new(field, format!("`{v}` is not a date written YYYY-MM-DD")));
-                None
-            }
+        let parsed = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            problems.push(FieldError::new(field, format!("`{v}` is not a date written YYYY-MM-DD")));
         }
+        parsed
     };
     let from = date("from", p.from.as_ref(), &mut problems);
     let to = date("to", p.to.as_ref(), &mut problems);
@@ -329,10 +327,10 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
     // Countries, each within the caller's scope.
     let countries: Vec<String> = split(p.country.as_ref()).into_iter().map(|c| c.to_uppercase()).collect();
     for c in &countries {
-        if !labels.countries.contains_key(c) {
-            problems.push(FieldError::new("country", format!("there is no country `{c}`")));
-        } else {
+        if labels.countries.contains_key(c) {
             caller.require(Permission::ViewAnalytics, Some(c))?;
+        } else {
+            problems.push(FieldError::new("country", format!("there is no country `{c}`")));
         }
     }
     let mut asked = countries.clone();

@@ -176,7 +176,7 @@ pub async fn trickle(state: AppState, every: std::time::Duration) {
         tokio::time::sleep(every).await;
         seed = seed.wrapping_add(1);
         let today = Utc::now().date_naive();
-        let (form, records) = if seed % 4 == 0 {
+        let (form, records) = if seed.is_multiple_of(4) {
             (demo_dtm::FMR_FORM_ID, demo_dtm::generate_fmr(1, seed, &sites, today, 1))
         } else {
             (demo_submissions::FORM_ID, demo_submissions::generate(1, seed, &sites, today, 1))
