@@ -114,7 +114,15 @@ impl Registry {
             .filter_map(|(form, set)| {
                 let indicators: Vec<_> = set.indicators.iter().filter(|c| ids.contains(&c.def.id)).cloned().collect();
                 (!indicators.is_empty()).then(|| {
-                    (*form, FormSet { root: set.root.clone(), paths: set.paths.clone(), indicators, groups: set.groups.clone() })
+                    (
+                        *form,
+                        FormSet {
+                            root: set.root.clone(),
+                            paths: set.paths.clone(),
+                            indicators,
+                            groups: set.groups.clone(),
+                        },
+                    )
                 })
             })
             .collect();
@@ -312,7 +320,8 @@ impl Registry {
         if !holds(&c.filter, true) {
             return;
         }
-        let key = keys.entry((c.dims_group, unit)).or_insert_with(|| self.unit_key(c, env, unit, facts, instance)).clone();
+        let key =
+            keys.entry((c.dims_group, unit)).or_insert_with(|| self.unit_key(c, env, unit, facts, instance)).clone();
         let id = c.def.id.as_str();
         match c.def.kind {
             Kind::Count => out.add(id, &c.plan, &key, &CellValues { n: 1, num: 1.0, num2: 1.0, den: 1.0 }, sign),
