@@ -115,16 +115,14 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
         let days = (last - start).num_days().max(0) as u32 + 1;
         let (interviews, shifts) = per_round(total, i);
         let seed = 20_261_127 + i as u64;
-        let batches = [
-            (&survey.form.xml_form_id, demo_submissions::generate(interviews, seed, &sites, start, days)),
-            (&registry.form.xml_form_id, demo_dtm::generate_fmr(shifts, seed, &sites, start, days)),
-            (
-                &baseline.form.xml_form_id,
-                if total > 0 { demo_dtm::generate_baseline(seed, i, start) } else { Vec::new() },
-            ),
-        ];
-        for (form, records) in batches {
-            stored += store_records(state, form, records, &admin, enumerator.as_ref()).await?;
+        // Generated as they are stored: 200,000 records held at once would take gigabytes.
+        let interviews = demo_submissions::submissions(seed, &sites, start, days).take(interviews);
+        stored += store_records(state, &survey.form.xml_form_id, interviews, &admin, enumerator.as_ref()).await?;
+        let shifts = demo_dtm::fmr_records(seed, &sites, start, days).take(shifts);
+        stored += store_records(state, &registry.form.xml_form_id, shifts, &admin, enumerator.as_ref()).await?;
+        if total > 0 {
+            let estimates = demo_dtm::generate_baseline(seed, i, start).into_iter();
+            stored += store_records(state, &baseline.form.xml_form_id, estimates, &admin, enumerator.as_ref()).await?;
         }
     }
     Ok(Seeded { forms: 4, submissions: stored, indicators })
@@ -134,15 +132,19 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
 async fn store_records(
     state: &AppState,
     form: &str,
-    records: Vec<serde_json::Value>,
+    mut records: impl Iterator<Item = serde_json::Value>,
     admin: &User,
     enumerator: Option<&User>,
 ) -> ApiResult<usize> {
     let entry = state.collect.entry(form).await?;
     let mut stored = 0;
-    for chunk in records.chunks(2_000) {
+    loop {
+        let chunk: Vec<serde_json::Value> = records.by_ref().take(2_000).collect();
+        if chunk.is_empty() {
+            break;
+        }
         let mut batch = Vec::with_capacity(chunk.len());
-        for record in chunk {
+        for record in &chunk {
             let (compiled, validated, xml) = state.collect.check_json(&entry, None, record).await?;
             // Colombian points are the demo enumerator's; the others the regional admin's.
             let in_colombia =
