@@ -427,6 +427,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
     };
     init_logging(&settings);
     let store = open_store(&settings).await?;
+    let mut rest = None;
     if store.count_users().await? == 0 {
         let started = std::time::Instant::now();
         let summary = demo::seed(&store, password).await.context("cannot fill the demo instance")?;
@@ -445,18 +446,22 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         }
         let state = open_state(&store).await?;
         let started = std::time::Instant::now();
-        // RUMBO_DEMO_SUBMISSIONS: how many survey submissions to make (tests use fewer).
+        // RUMBO_DEMO_SUBMISSIONS: how many submissions to make (tests use fewer). A tenth is
+        // stored before the server opens; the rest arrive in the background.
         let total = std::env::var("RUMBO_DEMO_SUBMISSIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
-        let seeded = rumbo_server::collect::demo::seed(&state, total)
+        let indicators = rumbo_server::collect::demo::publish(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot publish the demo forms: {e}"))?;
+        let first = rumbo_server::collect::demo::fill(&state, total, 0..1)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;
         println!(
-            "Demo forms published in {:.1} s: {} forms, {} DTM indicators, {} submissions over six rounds.",
+            "Demo forms published in {:.1} s: 4 forms, {indicators} DTM indicators, {first} submissions; \
+             the other {} are loaded in the background (the dashboard follows them live).",
             started.elapsed().as_secs_f64(),
-            seeded.forms,
-            seeded.indicators,
-            seeded.submissions
+            total.saturating_sub(first),
         );
+        rest = Some(total);
     } else {
         println!("Reusing the instance in {}.", dir.display());
     }
@@ -476,6 +481,16 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         .await
         .with_context(|| format!("cannot listen on port {port}"))?;
     let state = open_state(&store).await?;
+    if let Some(total) = rest {
+        let background = state.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match rumbo_server::collect::demo::fill(&background, total, 1..10).await {
+                Ok(n) => println!("  Demo: {n} more submissions loaded in {:.0} s.", started.elapsed().as_secs_f64()),
+                Err(e) => eprintln!("  Demo: loading the remaining submissions stopped: {e}"),
+            }
+        });
+    }
     // RUMBO_DEMO_TRICKLE_MS: how often a simulated submission arrives (0: never).
     let every = std::env::var("RUMBO_DEMO_TRICKLE_MS").ok().and_then(|n| n.parse().ok()).unwrap_or(1500);
     if every > 0 {

@@ -292,25 +292,137 @@ pub struct Facts<'a> {
     pub collected_on: Option<NaiveDate>,
 }
 
-/// Cell deltas, by indicator and cube, summed before they are written.
+/// A cell key with its texts replaced by numbers (see [`Deltas`]): copied, compared and
+/// hashed without touching a string.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct Packed {
+    round_id: i64,
+    day: i32,
+    month: i32,
+    site_id: i64,
+    /// Country, adm1, sex, age group, nationality, population group, direction, origin,
+    /// destination.
+    text: [u32; 9],
+}
+
+const TEXT_DIMS: [Dim; 9] = [
+    Dim::Country,
+    Dim::Adm1,
+    Dim::Sex,
+    Dim::AgeGroup,
+    Dim::Nationality,
+    Dim::PopulationGroup,
+    Dim::Direction,
+    Dim::Origin,
+    Dim::Destination,
+];
+
+impl Packed {
+    fn project(&self, kept: &[Dim]) -> Packed {
+        let keep = |d: Dim| kept.contains(&d);
+        let mut text = self.text;
+        for (slot, dim) in text.iter_mut().zip(TEXT_DIMS) {
+            if !keep(dim) {
+                *slot = 0;
+            }
+        }
+        Packed {
+            round_id: if keep(Dim::Round) { self.round_id } else { 0 },
+            day: if keep(Dim::Day) { self.day } else { 0 },
+            month: if keep(Dim::Month) { self.month } else { 0 },
+            site_id: if keep(Dim::Site) { self.site_id } else { 0 },
+            text,
+        }
+    }
+}
+
+/// Cell deltas, by indicator and cube, summed before they are written. Texts are kept
+/// once each and cells refer to them by number: a batch adds millions of deltas to a few
+/// thousand distinct values.
 #[derive(Debug, Default)]
-pub struct Deltas(pub HashMap<(String, usize, CellKey), CellValues>);
+pub struct Deltas {
+    /// Text of each number; 0 is `""`.
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+    cells: HashMap<(u32, u8, Packed), CellValues>,
+}
+
+/// One cell of [`Deltas`], with its texts.
+pub struct DeltaCell<'a> {
+    pub indicator: &'a str,
+    pub cube: usize,
+    pub round_id: i64,
+    pub day: i32,
+    pub month: i32,
+    pub site_id: i64,
+    /// In the order of the `agg_cells` columns: country … destination.
+    pub text: [&'a str; 9],
+    pub values: CellValues,
+}
 
 impl Deltas {
+    fn number(&mut self, text: &str) -> u32 {
+        if text.is_empty() {
+            return 0;
+        }
+        if self.names.is_empty() {
+            self.names.push(String::new());
+        }
+        if let Some(n) = self.numbers.get(text) {
+            return *n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(text.to_owned());
+        self.numbers.insert(text.to_owned(), n);
+        n
+    }
+
     /// Adds `sign` times `values` to the cells of `key` in each cube of `plan`.
     pub fn add(&mut self, indicator: &str, plan: &CubePlan, key: &CellKey, values: &CellValues, sign: i64) {
+        let indicator = self.number(indicator);
+        let mut text = [0; 9];
+        for (slot, dim) in text.iter_mut().zip(TEXT_DIMS) {
+            let value = match dim {
+                Dim::Country => &key.country,
+                Dim::Adm1 => &key.adm1,
+                Dim::Sex => &key.sex,
+                Dim::AgeGroup => &key.age_group,
+                Dim::Nationality => &key.nationality,
+                Dim::PopulationGroup => &key.population_group,
+                Dim::Direction => &key.direction,
+                Dim::Origin => &key.origin,
+                _ => &key.destination,
+            };
+            *slot = self.number(value);
+        }
+        let full = Packed { round_id: key.round_id, day: key.day, month: key.month, site_id: key.site_id, text };
         for (cube, kept) in &plan.0 {
-            let entry = self.0.entry((indicator.to_owned(), *cube, key.project(kept))).or_default();
+            let entry = self.cells.entry((indicator, *cube as u8, full.project(kept))).or_default();
             entry.add(values, sign);
         }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.cells.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.cells.is_empty()
+    }
+
+    /// The cells whose sums are not all zero.
+    pub fn cells(&self) -> impl Iterator<Item = DeltaCell<'_>> {
+        let name = |n: u32| self.names.get(n as usize).map_or("", String::as_str);
+        self.cells.iter().filter(|(_, v)| !v.is_zero()).map(move |((indicator, cube, k), v)| DeltaCell {
+            indicator: name(*indicator),
+            cube: usize::from(*cube),
+            round_id: k.round_id,
+            day: k.day,
+            month: k.month,
+            site_id: k.site_id,
+            text: k.text.map(name),
+            values: *v,
+        })
     }
 }
 
@@ -404,32 +516,23 @@ pub struct CellRow {
 /// Writes summed deltas: one upsert per cell, a few hundred cells a statement.
 macro_rules! write_deltas {
     ($tx:ident, $deltas:expr) => {{
-        let cells: Vec<_> = $deltas.0.iter().filter(|(_, v)| !v.is_zero()).collect();
+        let cells: Vec<_> = $deltas.cells().collect();
         for chunk in cells.chunks(400) {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO agg_cells (indicator, cube, round_id, day, month, site_id, country, adm1, sex, age_group, \
                  nationality, population_group, direction, origin, destination, n, num, num2, den) ",
             );
-            qb.push_values(chunk, |mut b, ((indicator, cube, k), v)| {
-                b.push_bind(indicator.as_str())
-                    .push_bind(*cube as i32)
-                    .push_bind(k.round_id)
-                    .push_bind(k.day)
-                    .push_bind(k.month)
-                    .push_bind(k.site_id)
-                    .push_bind(k.country.as_str())
-                    .push_bind(k.adm1.as_str())
-                    .push_bind(k.sex.as_str())
-                    .push_bind(k.age_group.as_str())
-                    .push_bind(k.nationality.as_str())
-                    .push_bind(k.population_group.as_str())
-                    .push_bind(k.direction.as_str())
-                    .push_bind(k.origin.as_str())
-                    .push_bind(k.destination.as_str())
-                    .push_bind(v.n)
-                    .push_bind(v.num)
-                    .push_bind(v.num2)
-                    .push_bind(v.den);
+            qb.push_values(chunk, |mut b, c| {
+                b.push_bind(c.indicator)
+                    .push_bind(c.cube as i32)
+                    .push_bind(c.round_id)
+                    .push_bind(c.day)
+                    .push_bind(c.month)
+                    .push_bind(c.site_id);
+                for text in c.text {
+                    b.push_bind(text);
+                }
+                b.push_bind(c.values.n).push_bind(c.values.num).push_bind(c.values.num2).push_bind(c.values.den);
             });
             qb.push(
                 " ON CONFLICT (indicator, cube, round_id, day, month, site_id, country, adm1, sex, age_group, \
@@ -654,7 +757,7 @@ impl Store {
                     contribute_row(contributor, row, 1, &mut all);
                 }
             }
-            let cells = all.0.values().filter(|v| !v.is_zero()).count();
+            let cells = all.cells().count();
             write_deltas!(tx, all);
             h::audit(
                 &mut tx,
@@ -824,9 +927,9 @@ mod tests {
         deltas.add("x", &plan, &key, &one, 1);
         deltas.add("x", &plan, &key, &one, 1);
         assert_eq!(deltas.len(), CUBES.len());
-        assert!(deltas.0.values().all(|v| v.n == 2 && (v.num - 4.0).abs() < 1e-9));
+        assert!(deltas.cells().all(|c| c.values.n == 2 && (c.values.num - 4.0).abs() < 1e-9 && c.text[2] == "male"));
         deltas.add("x", &plan, &key, &one, -1);
         deltas.add("x", &plan, &key, &one, -1);
-        assert!(deltas.0.values().all(CellValues::is_zero));
+        assert_eq!(deltas.cells().count(), 0);
     }
 }

@@ -61,33 +61,18 @@ fn per_round(total: usize, round: usize) -> (usize, usize) {
 }
 
 /// Publishes the demo forms (the DTM survey, registry and baseline, and the captive-portal
-/// form), declares the DTM indicators, and fills the forms with about `total` submissions
-/// (200,000 in `rumbo demo`) over the six demo rounds. The aggregates are built as the
-/// submissions are stored, as for any submission.
-pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
+/// form) and declares the DTM indicators; returns how many indicators.
+pub async fn publish(state: &AppState) -> ApiResult<usize> {
     let admin = user(state, "admin").await?;
-    let enumerator = user(state, "enumerator").await.ok();
     let countries: Vec<String> = rumbo_domain::demo::COUNTRIES.iter().map(|c| c.0.to_string()).collect();
     let caller = Caller { user: admin.clone(), csrf: None };
-    let survey = super::ops::publish(
-        state,
-        &caller,
-        FLOW_MONITORING_FILE_NAME,
-        FLOW_MONITORING_XLSX.to_vec(),
-        countries.clone(),
-    )
-    .await?;
-    let registry =
-        super::ops::publish(state, &caller, demo_dtm::FMR_FILE_NAME, demo_dtm::FMR_XLSX.to_vec(), countries.clone())
-            .await?;
-    let baseline = super::ops::publish(
-        state,
-        &caller,
-        demo_dtm::BASELINE_FILE_NAME,
-        demo_dtm::BASELINE_XLSX.to_vec(),
-        countries.clone(),
-    )
-    .await?;
+    for (file, bytes) in [
+        (FLOW_MONITORING_FILE_NAME, FLOW_MONITORING_XLSX),
+        (demo_dtm::FMR_FILE_NAME, demo_dtm::FMR_XLSX),
+        (demo_dtm::BASELINE_FILE_NAME, demo_dtm::BASELINE_XLSX),
+    ] {
+        super::ops::publish(state, &caller, file, bytes.to_vec(), countries.clone()).await?;
+    }
     let portal = super::ops::publish(
         state,
         &caller,
@@ -103,9 +88,19 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
         FormSettings { public: Some(true), ..FormSettings::default() },
     )
     .await?;
-    let indicators = crate::analytics::load_file(state, &caller, DTM_INDICATORS).await?;
+    crate::analytics::load_file(state, &caller, DTM_INDICATORS).await
+}
 
+/// Fills the DTM forms with their share of about `total` submissions over the six demo
+/// rounds: the tenths `tenths` of each round's stream (`0..10` for all of it), so that a
+/// first tenth can open the demo at once and the rest follow in the background. The
+/// aggregates are built as the submissions are stored, as for any submission. Returns how
+/// many were stored.
+pub async fn fill(state: &AppState, total: usize, tenths: std::ops::Range<usize>) -> ApiResult<usize> {
+    let admin = user(state, "admin").await?;
+    let enumerator = user(state, "enumerator").await.ok();
     let sites = demo_submissions::demo_sites();
+    let part = |n: usize| (n * tenths.start / 10, n * tenths.end / 10 - n * tenths.start / 10);
     let mut stored = 0;
     for (i, (_, (y, m, d), (y2, m2, d2))) in rumbo_domain::demo::DEMO_ROUNDS.into_iter().enumerate() {
         let start = NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::Internal("bad round date".into()))?;
@@ -116,16 +111,25 @@ pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
         let (interviews, shifts) = per_round(total, i);
         let seed = 20_261_127 + i as u64;
         // Generated as they are stored: 200,000 records held at once would take gigabytes.
-        let interviews = demo_submissions::submissions(seed, &sites, start, days).take(interviews);
-        stored += store_records(state, &survey.form.xml_form_id, interviews, &admin, enumerator.as_ref()).await?;
-        let shifts = demo_dtm::fmr_records(seed, &sites, start, days).take(shifts);
-        stored += store_records(state, &registry.form.xml_form_id, shifts, &admin, enumerator.as_ref()).await?;
-        if total > 0 {
-            let estimates = demo_dtm::generate_baseline(seed, i, start).into_iter();
-            stored += store_records(state, &baseline.form.xml_form_id, estimates, &admin, enumerator.as_ref()).await?;
+        let (skip, take) = part(interviews);
+        let records = demo_submissions::submissions(seed, &sites, start, days).skip(skip).take(take);
+        stored += store_records(state, demo_submissions::FORM_ID, records, &admin, enumerator.as_ref()).await?;
+        let (skip, take) = part(shifts);
+        let records = demo_dtm::fmr_records(seed, &sites, start, days).skip(skip).take(take);
+        stored += store_records(state, demo_dtm::FMR_FORM_ID, records, &admin, enumerator.as_ref()).await?;
+        if total > 0 && tenths.start == 0 {
+            let records = demo_dtm::generate_baseline(seed, i, start).into_iter();
+            stored += store_records(state, demo_dtm::BASELINE_FORM_ID, records, &admin, enumerator.as_ref()).await?;
         }
     }
-    Ok(Seeded { forms: 4, submissions: stored, indicators })
+    Ok(stored)
+}
+
+/// Publishes the demo forms and indicators and fills them with about `total` submissions.
+pub async fn seed(state: &AppState, total: usize) -> ApiResult<Seeded> {
+    let indicators = publish(state).await?;
+    let submissions = fill(state, total, 0..10).await?;
+    Ok(Seeded { forms: 4, submissions, indicators })
 }
 
 /// Checks and stores demo records as an OpenRosa device would send them, in large batches.
@@ -139,7 +143,7 @@ async fn store_records(
     let entry = state.collect.entry(form).await?;
     let mut stored = 0;
     loop {
-        let chunk: Vec<serde_json::Value> = records.by_ref().take(2_000).collect();
+        let chunk: Vec<serde_json::Value> = records.by_ref().take(1_000).collect();
         if chunk.is_empty() {
             break;
         }
