@@ -152,3 +152,105 @@ fn forms_are_published_and_submissions_imported_from_the_command_line() {
     );
     assert!(text(&again).contains("0 stored, 2 already there"), "{}", text(&again));
 }
+
+/// `rumbo demo` opens with the DTM forms, indicators and live figures; `rumbo indicators`
+/// and `rumbo reaggregate` work on what it left, and give the same figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rumbo"))
+        .args(["demo", "--data-dir", d.to_str().unwrap(), "--port", &port.to_string(), "--demo-password", "cli-demo-1"])
+        .env("RUMBO_DEMO_SUBMISSIONS", "2000")
+        .env("RUMBO_DEMO_TRICKLE_MS", "0")
+        .env("RUMBO_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let mut guard = Kill(child);
+    let (lines, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut said = String::new();
+    while !said.contains("more submissions loaded") {
+        let line = ready.recv_timeout(std::time::Duration::from_secs(600)).expect("the demo loads");
+        said.push_str(&line);
+        said.push('\n');
+    }
+    assert!(said.contains("34 DTM indicators"), "{said}");
+    let base = format!("http://127.0.0.1:{port}");
+    let c = reqwest::Client::new();
+    let token: serde_json::Value = c
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "im_officer", "password": "cli-demo-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let ask = |path: &str| {
+        let c = c.clone();
+        let url = format!("{base}{path}");
+        let token = token.clone();
+        async move { c.get(url).bearer_auth(token).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let people = ask("/api/v1/aggregates?indicator=fmr_people&by=adm1,sex,age_group&country=COL").await;
+    assert!(people["total"]["value"].as_f64().unwrap() > 0.0, "{people}");
+    let food = ask("/api/v1/aggregates?indicator=fms_need_food&by=sex&country=COL").await;
+    assert_eq!(food["weighted"], true, "{food}");
+    let before = (people["total"].clone(), food["total"].clone());
+    drop(guard);
+
+    let listed = text(&rumbo(d, &["indicators", "list"]));
+    assert!(listed.contains("fmr_people") && listed.contains("cells"), "{listed}");
+    let rebuilt = rumbo(d, &["reaggregate"]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    assert!(text(&rebuilt).contains("submissions"), "{}", text(&rebuilt));
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, "[[indicator]]\nid = \"x\"\nform = \"rumbo_fms\"\nkind = \"proportion\"\nname = { en = \"X\" }\nnumerator = \"${nope} = 1\"\ndisaggregations = []\n").unwrap();
+    let refused = rumbo(d, &["indicators", "load", bad.to_str().unwrap(), "--as", "admin"]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("nope") && text(&refused).contains("nothing was saved"), "{}", text(&refused));
+
+    // The same figures after the rebuild.
+    let mut again = Command::new(env!("CARGO_BIN_EXE_rumbo"))
+        .args(["demo", "--data-dir", d.to_str().unwrap(), "--port", &port.to_string(), "--demo-password", "cli-demo-1"])
+        .env("RUMBO_DEMO_TRICKLE_MS", "0")
+        .env("RUMBO_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = again.stdout.take().unwrap();
+    guard = Kill(again);
+    let mut reader = BufReader::new(stdout).lines();
+    while let Some(Ok(line)) = reader.next() {
+        if line.contains("api/v1/openapi.json") {
+            break;
+        }
+    }
+    for _ in 0..50 {
+        if c.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let people = ask("/api/v1/aggregates?indicator=fmr_people&by=adm1,sex,age_group&country=COL").await;
+    let food = ask("/api/v1/aggregates?indicator=fms_need_food&by=sex&country=COL").await;
+    assert_eq!((people["total"].clone(), food["total"].clone()), before);
+    drop(guard);
+}

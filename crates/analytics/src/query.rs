@@ -208,7 +208,8 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
                 .collect();
             let cube = CUBES[grouped.cube].0;
             let mut groups: BTreeMap<Vec<String>, Vec<Stratum>> = BTreeMap::new();
-            let mut all: HashMap<Vec<String>, Stratum> = HashMap::new();
+            // Ordered, so that the same sums always give the same figure to the last digit.
+            let mut all: BTreeMap<Vec<String>, Stratum> = BTreeMap::new();
             for c in cells {
                 let stratum: Vec<String> = stratum_at.iter().map(|&i| c.keys[i].clone()).collect();
                 let s = Stratum {
