@@ -284,9 +284,15 @@ async fn build(
     if let Some(flow) = chosen.flow {
         let name = flow.name_in(lang.code());
         // Daily series (or monthly over a long period).
-        let by_day = b.ask(&flow.id, &[Dim::Day]).await?;
-        let long = by_day.rows.len() > 120;
-        let series_view = if long { b.ask(&flow.id, &[Dim::Month]).await? } else { by_day };
+        // By day within a round or a date range; by month over everything (from the
+        // small strata cube instead of every day of every point).
+        let narrowed = [&q.round, &q.from, &q.to].iter().any(|v| DashboardQuery::clean(v.as_ref()).is_some());
+        let by_day = if narrowed { Some(b.ask(&flow.id, &[Dim::Day]).await?) } else { None };
+        let long = by_day.as_ref().is_none_or(|v| v.rows.len() > 120);
+        let series_view = match by_day {
+            Some(view) if !long => view,
+            _ => b.ask(&flow.id, &[Dim::Month]).await?,
+        };
         let dim = if long { Dim::Month } else { Dim::Day };
         let x: Vec<String> =
             series_view.rows.iter().map(|r| r.labels.get(dim.as_str()).cloned().unwrap_or_default()).collect();
