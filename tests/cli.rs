@@ -186,7 +186,7 @@ async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
     });
     let mut said = String::new();
     while !said.contains("more submissions loaded") {
-        let line = ready.recv_timeout(std::time::Duration::from_secs(600)).expect("the demo loads");
+        let line = ready.recv_timeout(std::time::Duration::from_mins(10)).expect("the demo loads");
         said.push_str(&line);
         said.push('\n');
     }

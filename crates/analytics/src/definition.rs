@@ -376,6 +376,43 @@ impl IndicatorDef {
             }
             parse_expr(&format!("dimensions.{dim}"), text, form, &mut p);
         }
+        // Personal data stays out of public figures; free text makes no breakdown.
+        let mut used: Vec<(String, String)> = Vec::new();
+        for (field, text) in [
+            ("numerator", &self.numerator),
+            ("denominator", &self.denominator),
+            ("value", &self.value),
+            ("filter", &self.filter),
+            ("scale", &self.scale),
+        ] {
+            if let Some(text) = text {
+                used.push((field.to_owned(), text.clone()));
+            }
+        }
+        used.extend(self.cells.iter().enumerate().map(|(i, c)| (format!("cells[{i}].value"), c.value.clone())));
+        used.extend(self.bindings(form).into_iter().map(|(d, t)| (format!("dimensions.{d}"), t)));
+        for (field, text) in &used {
+            let Ok(expr) = xpath::parse(text) else { continue };
+            for name in expr.fields() {
+                let Some(question) = form.field(name) else { continue };
+                if question.sensitive && self.sensitivity == Sensitivity::Public {
+                    p.push(FieldError::new(
+                        field.as_str(),
+                        format!("`{name}` is marked sensitive in the form: only a restricted indicator may use it"),
+                    ));
+                }
+                let free_text = matches!(question.question_type(), Some(rumbo_xlsform::QuestionType::Text));
+                if field.starts_with("dimensions.") && free_text {
+                    p.push(FieldError::new(
+                        field.as_str(),
+                        format!("`{name}` is free text: a breakdown needs a choice question or a calculation"),
+                    ));
+                }
+            }
+        }
+        if self.cells.len() > 100 {
+            p.push(FieldError::new("cells", "at most 100 tally cells"));
+        }
         if let Some(unit) = &self.unit {
             match form.field(unit) {
                 Some(f) if f.is_repeat() => {}

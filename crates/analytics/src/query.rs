@@ -9,7 +9,7 @@ use rumbo_store::{FieldError, Store, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::definition::{Kind, STRATA, Sensitivity};
+use crate::definition::{Kind, Sensitivity};
 use crate::estimate::{self, Estimate, Stratum};
 use crate::registry::Registry;
 
@@ -50,6 +50,8 @@ pub struct Answer {
     /// The cube the answer was read from.
     pub cube: String,
     pub rows: Vec<Row>,
+    /// Rows left out because they were too small to show (or would let one be recomputed).
+    pub suppressed_rows: usize,
     pub total: Estimate,
 }
 
@@ -65,6 +67,9 @@ pub enum QueryError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The strata interviews are weighted in: each round's point × sex × age-group cells.
+const STRATA: [Dim; 4] = [Dim::Round, Dim::Site, Dim::Sex, Dim::AgeGroup];
 
 fn day_number(date: NaiveDate) -> i32 {
     date.signed_duration_since(NaiveDate::default()).num_days() as i32
@@ -176,9 +181,9 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
             let target_plan = registry
                 .plan(registry_indicator)
                 .ok_or_else(|| QueryError::UnknownIndicator(registry_indicator.clone()))?;
-            let strata_query = |indicator: &str, plan: &CubePlan| CellQuery {
+            let strata_query = |indicator: &str| CellQuery {
                 indicator: indicator.to_owned(),
-                cube: plan.cube_for(&STRATA).unwrap_or_default(),
+                cube: 0,
                 group_by: STRATA.to_vec(),
                 filters: req
                     .filters
@@ -193,19 +198,17 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
                     .collect(),
                 ..base.clone()
             };
+            // The strata of the survey and of the registry, from the cubes that keep the
+            // filters too (a date range needs the day).
+            let mut survey_strata = strata_query(&def.id);
+            survey_strata.cube = cube_of(plan, &survey_strata)?;
+            let mut registry_strata = strata_query(registry_indicator);
+            registry_strata.cube = cube_of(target_plan, &registry_strata)?;
             let cells = store.query_cells(&grouped).await?;
-            let units: HashMap<Vec<String>, i64> = store
-                .query_cells(&strata_query(&def.id, plan))
-                .await?
-                .into_iter()
-                .map(|c| (c.keys, c.values.n))
-                .collect();
-            let population: HashMap<Vec<String>, f64> = store
-                .query_cells(&strata_query(registry_indicator, target_plan))
-                .await?
-                .into_iter()
-                .map(|c| (c.keys, c.values.num))
-                .collect();
+            let units: HashMap<Vec<String>, i64> =
+                store.query_cells(&survey_strata).await?.into_iter().map(|c| (c.keys, c.values.n)).collect();
+            let population: HashMap<Vec<String>, f64> =
+                store.query_cells(&registry_strata).await?.into_iter().map(|c| (c.keys, c.values.num)).collect();
             let cube = CUBES[grouped.cube].0;
             let mut groups: BTreeMap<Vec<String>, Vec<Stratum>> = BTreeMap::new();
             // Ordered, so that the same sums always give the same figure to the last digit.
@@ -226,20 +229,38 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
             (rows, estimate::weighted(def.kind, &all), cube)
         }
     };
+    // Small cells: hidden (with their keys, which would say who was there), and when just
+    // one is, the next smallest too, so that the total minus the others reveals nothing.
+    let mut suppressed_rows = 0;
+    let mut rows: Vec<(Vec<String>, Estimate, Estimate)> = rows.into_iter().map(|(k, e)| (k, e, e)).collect();
+    let mut total = total;
+    if !req.privileged {
+        for (_, e, _) in &mut rows {
+            estimate::suppress(def.kind, e, def.suppression);
+        }
+        suppressed_rows = rows.iter().filter(|(_, e, _)| e.suppressed).count();
+        if suppressed_rows == 1 {
+            let size = |e: &Estimate| {
+                if matches!(def.kind, Kind::Count | Kind::Sum) { e.value.unwrap_or(0.0) } else { e.n as f64 }
+            };
+            if let Some(next) =
+                rows.iter_mut().filter(|(_, e, _)| !e.suppressed).min_by(|a, b| size(&a.2).total_cmp(&size(&b.2)))
+            {
+                next.1 = Estimate { suppressed: true, ..Estimate::default() };
+                suppressed_rows += 1;
+            }
+        }
+        rows.retain(|(_, e, _)| !e.suppressed);
+        estimate::suppress(def.kind, &mut total, def.suppression);
+    }
     let mut rows: Vec<Row> = rows
         .into_iter()
-        .map(|(keys, mut estimate)| {
-            if !req.privileged {
-                estimate::suppress(def.kind, &mut estimate, def.suppression);
-            }
-            Row { keys: req.by.iter().map(|d| d.as_str().to_owned()).zip(keys).collect(), estimate }
+        .map(|(keys, estimate, _)| Row {
+            keys: req.by.iter().map(|d| d.as_str().to_owned()).zip(keys).collect(),
+            estimate,
         })
         .collect();
     rows.sort_by(|a, b| a.keys.values().cmp(b.keys.values()));
-    let mut total = total;
-    if !req.privileged {
-        estimate::suppress(def.kind, &mut total, def.suppression);
-    }
     Ok(Answer {
         indicator: def.id.clone(),
         kind: def.kind,
@@ -247,6 +268,7 @@ pub async fn aggregate(store: &Store, registry: &Registry, req: &Request) -> Res
         weighted: weight_by.is_some(),
         cube: cube.to_owned(),
         rows,
+        suppressed_rows,
         total,
     })
 }

@@ -365,7 +365,7 @@ async fn update_site(
     ApiJson(input): ApiJson<SiteInput>,
 ) -> ApiResult<Json<Site>> {
     let site = ops::update_site(&state.store, &caller, id, input).await?;
-    state.analytics.refresh_sites(&state.store).await?;
+    state.analytics.sites_changed(&state).await?;
     Ok(Json(site))
 }
 
@@ -375,7 +375,9 @@ async fn delete_site(
     ApiCaller(caller): ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(deleted(ops::delete_site(&state.store, &caller, id).await?))
+    let line = ops::delete_site(&state.store, &caller, id).await?;
+    state.analytics.sites_changed(&state).await?;
+    Ok(deleted(line))
 }
 
 // ---- rounds ----
@@ -426,7 +428,10 @@ async fn delete_round(
     ApiCaller(caller): ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(deleted(ops::delete_round(&state.store, &caller, id).await?))
+    let line = ops::delete_round(&state.store, &caller, id).await?;
+    // Its submissions no longer have a round: their cells are rebuilt.
+    state.analytics.rebuild(&state, None).await?;
+    Ok(deleted(line))
 }
 
 // ---- organisations ----

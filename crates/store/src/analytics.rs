@@ -476,6 +476,11 @@ pub enum IndicatorChange {
     Delete {
         id: String,
     },
+    /// Rebuild the cells of an unchanged indicator (its form got a new version, a site moved).
+    Rebuild {
+        id: String,
+        form: String,
+    },
 }
 
 /// A question to the aggregates: one indicator, sums grouped by `group_by`, read from
@@ -670,13 +675,21 @@ impl Store {
                             }
                             (id, json!({ "action": "delete" }))
                         }
+                        IndicatorChange::Rebuild { id, form } => {
+                            forms.push(form.clone());
+                            (id, json!({ "action": "rebuild" }))
+                        }
                     };
                     sqlx::query("DELETE FROM agg_cells WHERE indicator = $1").bind(id).execute(&mut *tx).await?;
                     h::audit(
                         &mut tx,
                         AuditEvent {
                             actor,
-                            action: if matches!(change, IndicatorChange::Delete { .. }) { "delete" } else { "save" },
+                            action: match change {
+                                IndicatorChange::Delete { .. } => "delete",
+                                IndicatorChange::Save { .. } => "save",
+                                IndicatorChange::Rebuild { .. } => "rebuild",
+                            },
                             entity: "indicator",
                             entity_id: id.clone(),
                             country_code: None,
@@ -821,7 +834,8 @@ impl Store {
             if let Some(scope) = &q.scope {
                 qb.push(" AND country IN (");
                 let mut sep = qb.separated(", ");
-                sep.push_bind("");
+                // A scope with no country sees nothing.
+                sep.push_bind("-");
                 for c in scope {
                     sep.push_bind(c.clone());
                 }
@@ -857,6 +871,17 @@ impl Store {
             }
             Ok(out)
         })
+    }
+
+    /// Runs `f` while holding the write lock, between two writes: what the writers use
+    /// (the indicators in use) is switched by it without a write seeing half of the change.
+    pub async fn exclusively(&self, f: &(dyn Fn() + Sync)) -> Result<()> {
+        run!(self, |pool, h| {
+            let tx = h::begin_write(pool).await?;
+            f();
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// `(id, country, admin-1 p-code)` of every site: where a site's submissions are counted.

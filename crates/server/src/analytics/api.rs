@@ -438,6 +438,9 @@ pub struct AggregatesView {
     /// The cube the figures were read from.
     pub cube: String,
     pub rows: Vec<RowView>,
+    /// Rows left out because they were too small to show to this reader (or would let one
+    /// be recomputed from the total).
+    pub suppressed_rows: usize,
     pub total: Estimate,
 }
 
@@ -476,6 +479,7 @@ pub async fn answer(state: &AppState, caller: &Caller, p: &AggregateParams, lang
         weighted: answer.weighted,
         cube: answer.cube,
         rows,
+        suppressed_rows: answer.suppressed_rows,
         total: answer.total,
     })
 }

@@ -285,27 +285,40 @@ async fn build(
         let name = flow.name_in(lang.code());
         // Daily series (or monthly over a long period).
         // By day within a round or a date range; by month over everything (from the
-        // small strata cube instead of every day of every point).
+        // small strata cube instead of every day of every point) — as the indicator allows.
         let narrowed = [&q.round, &q.from, &q.to].iter().any(|v| DashboardQuery::clean(v.as_ref()).is_some());
-        let by_day = if narrowed { Some(b.ask(&flow.id, &[Dim::Day]).await?) } else { None };
-        let long = by_day.as_ref().is_none_or(|v| v.rows.len() > 120);
-        let series_view = match by_day {
-            Some(view) if !long => view,
-            _ => b.ask(&flow.id, &[Dim::Month]).await?,
-        };
-        let dim = if long { Dim::Month } else { Dim::Day };
-        let x: Vec<String> =
-            series_view.rows.iter().map(|r| r.labels.get(dim.as_str()).cloned().unwrap_or_default()).collect();
-        let values: Vec<Option<f64>> = series_view.rows.iter().map(|r| r.estimate.value).collect();
-        let title = format!("{name} — {}", lang.t(if long { "dash.by_month" } else { "dash.by_day" }));
-        cards.push(Card {
-            id: "series".into(),
-            svg: rumbo_charts::lines(&title, &x, &[Series { name: name.to_owned(), values }], Format::Count, &b.locale),
-            title,
-            wide: true,
-            csv: b.csv_link(&flow.id, &[dim]),
-            note: String::new(),
-        });
+        let order = if narrowed { [Dim::Day, Dim::Month] } else { [Dim::Month, Dim::Day] };
+        let mut series = None;
+        for dim in order.into_iter().filter(|d| flow.disaggregations.contains(d)) {
+            if let Some(view) = b.try_ask(&flow.id, &[dim]).await? {
+                let too_long = dim == Dim::Day && view.rows.len() > 120 && flow.disaggregations.contains(&Dim::Month);
+                if !too_long {
+                    series = Some((dim, view));
+                    break;
+                }
+            }
+        }
+        if let Some((dim, series_view)) = series {
+            let long = dim == Dim::Month;
+            let x: Vec<String> =
+                series_view.rows.iter().map(|r| r.labels.get(dim.as_str()).cloned().unwrap_or_default()).collect();
+            let values: Vec<Option<f64>> = series_view.rows.iter().map(|r| r.estimate.value).collect();
+            let title = format!("{name} — {}", lang.t(if long { "dash.by_month" } else { "dash.by_day" }));
+            cards.push(Card {
+                id: "series".into(),
+                svg: rumbo_charts::lines(
+                    &title,
+                    &x,
+                    &[Series { name: name.to_owned(), values }],
+                    Format::Count,
+                    &b.locale,
+                ),
+                title,
+                wide: true,
+                csv: b.csv_link(&flow.id, &[dim]),
+                note: String::new(),
+            });
+        }
         // Trend across rounds (a round by name is the same round in every country).
         if DashboardQuery::clean(q.round.as_ref()).is_none() {
             let scope = q.country.as_ref().map(|c| vec![c.trim().to_uppercase()]).or_else(|| caller.scope());
@@ -337,7 +350,7 @@ async fn build(
             }
         }
         // Population pyramid.
-        let pyramid = b.ask(&flow.id, &[Dim::Sex, Dim::AgeGroup]).await?;
+        let pyramid = b.try_ask(&flow.id, &[Dim::Sex, Dim::AgeGroup]).await?.unwrap_or_else(|| empty_view(flow));
         let groups: Vec<String> =
             rumbo_analytics::definition::AGE_GROUPS.iter().map(|(g, _)| (*g).to_owned()).collect();
         let cell = |sex: &str, group: &str| {
@@ -374,7 +387,7 @@ async fn build(
             (Dim::Direction, "dash.by_direction", None),
         ] {
             if flow.disaggregations.contains(&dim) {
-                let view = b.ask(&flow.id, &[dim]).await?;
+                let Some(view) = b.try_ask(&flow.id, &[dim]).await? else { continue };
                 let title = format!("{name} — {}", lang.t(key));
                 cards.push(Card {
                     id: dim.as_str().into(),
@@ -478,6 +491,21 @@ async fn build(
         cards.push(map_card(&b, def, chosen.flow, chosen.interviews, labels).await?);
     }
     Ok((headlines, cards))
+}
+
+/// An answer with no rows, for a chart whose question cannot be asked with these filters.
+fn empty_view(def: &IndicatorDef) -> AggregatesView {
+    AggregatesView {
+        indicator: def.id.clone(),
+        name: String::new(),
+        kind: def.kind,
+        by: Vec::new(),
+        weighted: false,
+        cube: String::new(),
+        rows: Vec::new(),
+        suppressed_rows: 0,
+        total: Estimate::default(),
+    }
 }
 
 fn section_title(section: &str, lang: Lang) -> String {
@@ -622,6 +650,9 @@ async fn page(
     ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> PageResult {
     caller.require(Permission::ViewAnalytics, None)?;
+    if let Some(country) = DashboardQuery::clean(q.country.as_ref()) {
+        caller.require(Permission::ViewAnalytics, Some(&country.to_uppercase()))?;
+    }
     let labels = state.analytics.labels(&state).await?;
     let (headlines, cards) = build(&state, &caller, &q, lang, &labels).await?;
     let empty = headlines.is_empty() && cards.is_empty();
@@ -711,7 +742,11 @@ async fn csv(
         let (keys, labels, e) = row;
         let mut record: Vec<String> =
             view.by.iter().map(|d| keys.get(d.as_str()).cloned().unwrap_or_else(|| "total".into())).collect();
-        record.extend(view.by.iter().map(|d| labels.get(d.as_str()).cloned().unwrap_or_default()));
+        // A label a spreadsheet would read as a formula is written as text.
+        record.extend(view.by.iter().map(|d| {
+            let label = labels.get(d.as_str()).cloned().unwrap_or_default();
+            if label.starts_with(['=', '+', '-', '@']) { format!("'{label}") } else { label }
+        }));
         record.extend([number(e.value), number(e.low), number(e.high), e.n.to_string(), e.suppressed.to_string()]);
         out.write_record(&record).map_err(fail)?;
     }

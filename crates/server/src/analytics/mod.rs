@@ -15,6 +15,7 @@ use rumbo_analytics::{FormInfo, IndicatorDef, IndicatorFile, Live, Registry, Sit
 use rumbo_domain::permissions::Permission;
 use rumbo_store::FieldError;
 use rumbo_store::analytics::{Contributor, IndicatorChange};
+use rumbo_store::model::Actor;
 use tokio::sync::watch;
 
 use crate::AppState;
@@ -70,8 +71,9 @@ impl Analytics {
             store.site_areas().await?.into_iter().map(|(id, country, adm1)| (id, SiteInfo { country, adm1 })).collect();
         let _one = self.changing.lock().await;
         let old = self.registry();
-        let registry = Registry::build(old.defs().to_vec(), old.forms().clone(), Arc::new(sites));
-        self.live.set(Arc::new(registry));
+        let registry = Arc::new(Registry::build(old.defs().to_vec(), old.forms().clone(), Arc::new(sites)));
+        let live = &self.live;
+        store.exclusively(&|| live.set(registry.clone())).await?;
         self.forget_labels();
         Ok(())
     }
@@ -112,9 +114,47 @@ impl Analytics {
                 Err(e) => tracing::error!(indicator = %stored.id, error = %e, "a stored indicator no longer reads"),
             }
         }
-        let registry = build(state, defs).await?;
-        self.live.set(Arc::new(registry));
+        let registry = Arc::new(build(state, defs).await?);
+        let live = &self.live;
+        state.store.exclusively(&|| live.set(registry.clone())).await?;
         Ok(())
+    }
+
+    /// Compiles the indicators again and rebuilds the aggregates of those on `form` (all of
+    /// them when `None`), in one transaction under the write lock: after a form gets a new
+    /// version, or a site moves to another area, or a site or round is deleted, no cell
+    /// keeps what the old state counted.
+    pub async fn rebuild(&self, state: &AppState, form: Option<&str>) -> ApiResult<()> {
+        let _one = self.changing.lock().await;
+        let old = self.registry();
+        let registry = Arc::new(build(state, old.defs().to_vec()).await?);
+        let changes: Vec<IndicatorChange> = registry
+            .defs()
+            .iter()
+            .filter(|d| form.is_none_or(|f| d.form == f))
+            .map(|d| IndicatorChange::Rebuild { id: d.id.clone(), form: d.form.clone() })
+            .collect();
+        let ids: Vec<String> = changes
+            .iter()
+            .filter_map(|c| if let IndicatorChange::Rebuild { id, .. } = c { Some(id.clone()) } else { None })
+            .collect();
+        let rebuild = registry.only(&ids);
+        let live = &self.live;
+        let activate = |ok: bool| live.set(if ok { registry.clone() } else { old.clone() });
+        state.store.change_indicators(&Actor::system("analytics"), &changes, &rebuild, &activate).await?;
+        self.forget_labels();
+        self.changed();
+        Ok(())
+    }
+
+    /// After sites changed: a new point only needs to be known; a point that moved to
+    /// another area (or went) needs the aggregates rebuilt.
+    pub async fn sites_changed(&self, state: &AppState) -> ApiResult<()> {
+        let now: HashMap<i64, (String, String)> =
+            state.store.site_areas().await?.into_iter().map(|(id, country, adm1)| (id, (country, adm1))).collect();
+        let known = self.registry().sites().clone();
+        let moved = known.iter().any(|(id, s)| now.get(id).is_none_or(|(c, a)| *c != s.country || *a != s.adm1));
+        if moved { self.rebuild(state, None).await } else { self.refresh_sites(&state.store).await }
     }
 }
 
@@ -152,6 +192,13 @@ pub async fn save(state: &AppState, caller: &Caller, defs: Vec<IndicatorDef>) ->
         }
         ids.push(def.id.clone());
         may_manage(state, caller, &def.form).await?;
+        // Replacing an indicator needs the right over the form it was on, too.
+        if let Some(before) = old.get(&def.id) {
+            may_manage(state, caller, &before.form).await?;
+        }
+    }
+    if old.defs().len() + defs.iter().filter(|d| old.get(&d.id).is_none()).count() > MAX_INDICATORS {
+        return Err(ApiError::invalid("indicator", format!("at most {MAX_INDICATORS} indicators can be kept")));
     }
     // The new set: the old one with these replaced or added, in their place.
     let mut all: Vec<IndicatorDef> = old.defs().iter().filter(|d| !ids.contains(&d.id)).cloned().collect();
@@ -222,13 +269,21 @@ pub async fn load_file(state: &AppState, caller: &Caller, text: &str) -> ApiResu
 /// country the form is collected in.
 async fn may_manage(state: &AppState, caller: &Caller, form: &str) -> ApiResult<()> {
     caller.require(Permission::ManageIndicators, None)?;
-    if let Ok(entry) = state.collect.entry(form).await {
-        for country in &entry.record.countries {
-            caller.require(Permission::ManageIndicators, Some(country))?;
+    match state.collect.entry(form).await {
+        Ok(entry) => {
+            for country in &entry.record.countries {
+                caller.require(Permission::ManageIndicators, Some(country))?;
+            }
+            Ok(())
         }
+        // An unknown form is reported with the indicator's other problems.
+        Err(ApiError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
     }
-    Ok(())
 }
+
+/// The most indicators kept (each is computed for every submission of its form).
+pub const MAX_INDICATORS: usize = 500;
 
 /// The indicators a caller may see: restricted ones only with the right to read
 /// submissions somewhere.

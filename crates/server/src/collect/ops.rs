@@ -165,8 +165,8 @@ pub async fn publish(
     };
     let (form, version) = state.store.publish_form_version(&caller.actor(), &new).await?;
     state.collect.forget_forms();
-    // Indicators on this form are compiled again against its new version.
-    state.analytics.reload(state).await?;
+    // Indicators on this form are compiled against its new version, and rebuilt.
+    state.analytics.rebuild(state, Some(&form.xml_form_id)).await?;
     Ok(Published { form, version })
 }
 

@@ -242,5 +242,6 @@ async fn delete(
 ) -> PageResult {
     let round = ops::round(&state.store, &caller, id).await?;
     let line = ops::delete_round(&state.store, &caller, id).await?;
+    state.analytics.rebuild(&state, None).await?;
     Ok(see_other(&format!("/rounds?country={}&notice=deleted&undo={line}", round.country_code)))
 }

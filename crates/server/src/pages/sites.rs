@@ -246,7 +246,7 @@ async fn update(
     let done = |saved: &Site| format!("/sites?country={}&notice=saved", saved.country_code);
     let saved =
         save_or_show(form.input(), |input| ops::update_site(&state.store, &caller, id, input), done, page).await;
-    state.analytics.refresh_sites(&state.store).await?;
+    state.analytics.sites_changed(&state).await?;
     saved
 }
 
@@ -257,5 +257,6 @@ async fn delete(
 ) -> PageResult {
     let site = ops::site(&state.store, &caller, id).await?;
     let line = ops::delete_site(&state.store, &caller, id).await?;
+    state.analytics.sites_changed(&state).await?;
     Ok(see_other(&format!("/sites?country={}&notice=deleted&undo={line}", site.country_code)))
 }
