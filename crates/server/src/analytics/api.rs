@@ -298,6 +298,9 @@ impl Labels {
     }
 }
 
+/// The most values one filter may list.
+const MAX_VALUES: usize = 200;
+
 /// Turns the parameters into a question the caller may ask: every code is checked, every
 /// country against the caller's scope.
 pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResult<Request> {
@@ -326,6 +329,11 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
     let mut filters: Vec<(Dim, Vec<String>)> = Vec::new();
     // Countries, each within the caller's scope.
     let countries: Vec<String> = split(p.country.as_ref()).into_iter().map(|c| c.to_uppercase()).collect();
+    for (field, given) in [("country", &p.country), ("adm1", &p.adm1), ("site", &p.site), ("round", &p.round)] {
+        if split(given.as_ref()).len() > MAX_VALUES {
+            return Err(ApiError::invalid(field, format!("at most {MAX_VALUES} values")));
+        }
+    }
     for c in &countries {
         if labels.countries.contains_key(c) {
             caller.require(Permission::ViewAnalytics, Some(c))?;
@@ -393,6 +401,9 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
         let values = split(value.as_ref());
         if values.iter().any(|v| v.len() > 64) {
             problems.push(FieldError::new(dim.as_str(), "values are at most 64 characters"));
+        }
+        if values.len() > MAX_VALUES {
+            problems.push(FieldError::new(dim.as_str(), format!("at most {MAX_VALUES} values")));
         }
         filters.push((dim, values));
     }

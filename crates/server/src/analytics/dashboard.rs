@@ -541,21 +541,7 @@ async fn map_card(
         Some(c) => vec![c.clone()],
         None => crate::ops::countries(&state.store, b.caller).await?.into_iter().map(|c| c.code).collect(),
     };
-    let mut shapes = Vec::new();
-    for c in &countries {
-        shapes.extend(state.store.area_shapes(c, 1).await?);
-    }
-    let sites = state
-        .store
-        .list_sites(&rumbo_store::model::ListFilter {
-            limit: Some(100_000),
-            scope: Some(countries.clone()),
-            country: country.clone(),
-            ..Default::default()
-        })
-        .await?
-        .items;
-    let drawn = rumbo_domain::map::draw(&shapes, &sites, lang.code(), 900.0);
+    let drawn = state.analytics.drawn_map(state, &countries, country.as_deref(), lang).await?;
     let values = b.try_ask(&def.id, &[Dim::Adm1]).await?;
     let by_area: BTreeMap<&str, Option<f64>> = values
         .iter()

@@ -30,7 +30,12 @@ pub struct Analytics {
     changing: tokio::sync::Mutex<()>,
     /// Names of sites, rounds, areas and countries, read again every [`LABELS_FOR`].
     labels: std::sync::Mutex<Option<(Instant, Arc<api::Labels>)>>,
+    /// Drawn maps by countries and language.
+    maps: std::sync::Mutex<HashMap<String, (Instant, Arc<rumbo_domain::map::Map>)>>,
 }
+
+/// How long a drawn map is used before it is drawn again.
+const MAPS_FOR: Duration = Duration::from_mins(1);
 
 /// How long dimension labels are used before they are read again.
 const LABELS_FOR: Duration = Duration::from_secs(10);
@@ -48,6 +53,7 @@ impl Analytics {
             updates: watch::channel(0).0,
             changing: tokio::sync::Mutex::new(()),
             labels: std::sync::Mutex::default(),
+            maps: std::sync::Mutex::default(),
         }
     }
 
@@ -78,10 +84,49 @@ impl Analytics {
         Ok(())
     }
 
+    /// The admin-1 areas and sites of `countries`, projected (cached a minute: the shapes
+    /// are the heaviest part of a dashboard).
+    pub async fn drawn_map(
+        &self,
+        state: &AppState,
+        countries: &[String],
+        country: Option<&str>,
+        lang: crate::i18n::Lang,
+    ) -> ApiResult<Arc<rumbo_domain::map::Map>> {
+        let key = format!("{}|{}", countries.join(","), lang.code());
+        if let Some((at, map)) = self.maps.lock().ok().and_then(|m| m.get(&key).cloned())
+            && at.elapsed() < MAPS_FOR
+        {
+            return Ok(map);
+        }
+        let mut shapes = Vec::new();
+        for c in countries {
+            shapes.extend(state.store.area_shapes(c, 1).await?);
+        }
+        let filter = rumbo_store::model::ListFilter {
+            limit: Some(100_000),
+            scope: Some(countries.to_vec()),
+            country: country.map(str::to_owned),
+            ..Default::default()
+        };
+        let sites = state.store.list_sites(&filter).await?.items;
+        let map = Arc::new(rumbo_domain::map::draw(&shapes, &sites, lang.code(), 900.0));
+        if let Ok(mut maps) = self.maps.lock() {
+            if maps.len() > 64 {
+                maps.clear();
+            }
+            maps.insert(key, (Instant::now(), map.clone()));
+        }
+        Ok(map)
+    }
+
     /// Forgets the cached labels (after a site, area or round changed).
     pub fn forget_labels(&self) {
         if let Ok(mut slot) = self.labels.lock() {
             *slot = None;
+        }
+        if let Ok(mut maps) = self.maps.lock() {
+            maps.clear();
         }
     }
 
