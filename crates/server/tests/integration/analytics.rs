@@ -10,7 +10,7 @@ use rumbo_domain::secrets::hash_password;
 use rumbo_store::model::{Actor, Role, UserInput};
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, TestServer, client};
+use crate::common::{PASSWORD, TestServer, client, multipart};
 
 const REGISTRY: &str = "| survey |\n\
     | | type | name | label | required |\n\
@@ -105,24 +105,6 @@ numerator = "${incident} = 'yes'"
 disaggregations = ["sex"]
 sensitivity = "restricted"
 "#;
-
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "rumbo-analytics-test";
-    let mut body = Vec::new();
-    for (name, file_name, content) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match file_name {
-            Some(f) => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            ),
-            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
-        }
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 async fn publish(s: &TestServer, token: &str, name: &str, form: &str) -> i64 {
     let (content_type, body) = multipart(&[("file", Some(name), form.as_bytes()), ("countries", None, b"PER")]);

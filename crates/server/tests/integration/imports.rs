@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, client};
+use crate::common::{TestServer, client, multipart};
 
 const FORM: &str = "| survey |\n\
     | | type | name | label | required |\n\
@@ -32,25 +32,6 @@ const CSV: &str = "_uuid,place,person/age,person/arrived,needs/food,needs/water,
     a4,Villa del Rosario,old,2024-05-03,0,1,2024-05-03T09:05:00\n";
 
 const XLSX: &[u8] = include_bytes!("../fixtures/import-submissions.xlsx");
-
-/// A multipart body of `(name, file name, content)` parts, and its content type.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "rumbo-import-test-boundary";
-    let mut body = Vec::new();
-    for (name, file_name, content) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match file_name {
-            Some(f) => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            ),
-            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
-        }
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 async fn upload_form(s: &TestServer, token: &str) -> i64 {
     let (content_type, body) =
