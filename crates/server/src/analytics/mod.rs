@@ -6,6 +6,7 @@
 pub mod api;
 pub mod dashboard;
 pub mod indicators;
+pub mod public;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
