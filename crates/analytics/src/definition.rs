@@ -118,6 +118,15 @@ pub struct IndicatorDef {
     /// Shown as a headline figure at the top of the dashboard.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub headline: bool,
+    /// A sensitive topic (gender-based violence, trafficking): readers who may not see the
+    /// submissions get it for a country or the region only, never for an admin area or a
+    /// site. A public indicator may use fields marked sensitive only when this is set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive_topic: bool,
+    /// The HXL hashtag of its figures in open data (`#affected+arrived`); sex and age group
+    /// are added as attributes (`+f+children+age0_4`). By default `#indicator+value+<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hxl: Option<String>,
 }
 
 fn default_suppression() -> u32 {
@@ -308,6 +317,14 @@ impl IndicatorDef {
         if self.name.values().all(|n| n.trim().is_empty()) {
             p.push(FieldError::new("name", "give the indicator a name in at least one language"));
         }
+        if let Some(tag) = &self.hxl
+            && !crate::hxl::valid(tag)
+        {
+            p.push(FieldError::new(
+                "hxl",
+                format!("`{tag}` is not an HXL hashtag: write `#name` and `+attribute`s in lower-case letters, digits and `_` (`#affected+arrived`)"),
+            ));
+        }
         for (lang, name) in &self.name {
             if name.chars().count() > 200 {
                 p.push(FieldError::new(format!("name.{lang}"), "is longer than 200 characters"));
@@ -395,10 +412,12 @@ impl IndicatorDef {
             let Ok(expr) = xpath::parse(text) else { continue };
             for name in expr.fields() {
                 let Some(question) = form.field(name) else { continue };
-                if question.sensitive && self.sensitivity == Sensitivity::Public {
+                if question.sensitive && self.sensitivity == Sensitivity::Public && !self.sensitive_topic {
                     p.push(FieldError::new(
                         field.as_str(),
-                        format!("`{name}` is marked sensitive in the form: only a restricted indicator may use it"),
+                        format!(
+                            "`{name}` is marked sensitive in the form: only a restricted indicator, or a public one marked `sensitive_topic` (never shown below country level), may use it"
+                        ),
                     ));
                 }
                 let free_text = matches!(question.question_type(), Some(rumbo_xlsform::QuestionType::Text));

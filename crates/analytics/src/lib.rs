@@ -5,6 +5,7 @@
 
 pub mod definition;
 pub mod estimate;
+pub mod hxl;
 pub mod query;
 pub mod registry;
 
