@@ -134,6 +134,7 @@ macro_rules! push_submission_filter {
         }
     }};
 }
+pub(crate) use push_submission_filter;
 
 /// A form and its current version.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -386,7 +387,7 @@ const FORM_COLUMNS: &str = "SELECT f.id, f.xml_form_id, f.title, f.open, f.publi
     f.created_at, f.updated_at \
     FROM forms f LEFT JOIN form_versions v ON v.id = f.current_version_id";
 
-const ROW_COLUMNS: &str = "SELECT s.id, s.form_id, v.version, s.instance_id, s.country_code, s.site_id, \
+pub(crate) const ROW_COLUMNS: &str = "SELECT s.id, s.form_id, v.version, s.instance_id, s.country_code, s.site_id, \
     si.code AS site_code, s.round_id, r.name AS round_name, s.submitter, s.channel, s.status, s.complete, \
     s.error_count, s.edits, s.collected_on, s.received_at, s.updated_at, s.deleted_at, s.data, s.errors \
     FROM submissions s JOIN form_versions v ON v.id = s.form_version_id \

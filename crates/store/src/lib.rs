@@ -13,6 +13,7 @@ mod audit;
 pub mod collection;
 mod engine;
 pub mod error;
+pub mod exports;
 mod locations;
 pub mod model;
 mod people;
