@@ -4,6 +4,7 @@
 //! answered from the aggregates with the DTM estimators ([`query::aggregate`]).
 
 pub mod definition;
+pub mod disclosure;
 pub mod estimate;
 pub mod hxl;
 pub mod query;

@@ -121,6 +121,27 @@ where
     }
 }
 
+/// A caller who may be anonymous: credentials are checked as for [`ApiCaller`] when they
+/// are given (a wrong token is still a 401), and `None` when there are none.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl<S> FromRequestParts<S> for MaybeCaller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state_ = AppState::from_ref(state);
+        let jar = CookieJar::from_headers(&parts.headers);
+        if parts.headers.get(header::AUTHORIZATION).is_none() && session_caller(&state_, &jar).await?.is_none() {
+            return Ok(MaybeCaller(None));
+        }
+        Ok(MaybeCaller(Some(ApiCaller::from_request_parts(parts, state).await?.0)))
+    }
+}
+
 /// Page authentication: the session cookie, or a redirect to the sign-in page.
 pub struct SignedIn(pub Caller);
 

@@ -104,6 +104,31 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("nav.home", ["Home", "Inicio", "Início"]),
     ("nav.dashboard", ["Dashboard", "Tablero", "Painel"]),
     ("dash.title", ["Dashboard", "Tablero", "Painel"]),
+    ("pub.title", ["Public figures", "Cifras públicas", "Números públicos"]),
+    (
+        "pub.lead",
+        [
+            "Figures from the displacement tracking of the response, open to everyone.",
+            "Cifras del monitoreo de la movilidad de la respuesta, abiertas a todo el público.",
+            "Números do monitoramento da mobilidade da resposta, abertos a todos.",
+        ],
+    ),
+    (
+        "pub.disclosure",
+        [
+            "No figure here can identify a person: small numbers are hidden, and so is any number that would let a hidden one be worked out from the others. Sensitive topics are shown by country only.",
+            "Ninguna cifra aquí puede identificar a una persona: se ocultan los números pequeños y cualquier número que permitiría deducir uno oculto a partir de los demás. Los temas sensibles se muestran solo por país.",
+            "Nenhum número aqui pode identificar uma pessoa: os números pequenos são ocultados, assim como qualquer número que permitiria deduzir um oculto a partir dos outros. Temas sensíveis são mostrados só por país.",
+        ],
+    ),
+    (
+        "pub.api",
+        [
+            "The same figures for other systems (API, CSV with HXL).",
+            "Las mismas cifras para otros sistemas (API, CSV con HXL).",
+            "Os mesmos números para outros sistemas (API, CSV com HXL).",
+        ],
+    ),
     ("dash.region", ["Region", "Región", "Região"]),
     ("dash.drill", ["Where you are", "Dónde está", "Onde você está"]),
     ("dash.adm1", ["Admin-1 area", "Área de nivel 1", "Área de nível 1"]),
@@ -195,6 +220,115 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("dash.section.documentation", ["Documentation and status", "Documentación y estatus", "Documentação e situação"]),
     ("dash.section.profile", ["Profile", "Perfil", "Perfil"]),
     ("dash.section.route", ["Route and transport", "Ruta y transporte", "Rota e transporte"]),
+    ("report.nav", ["Reports", "Informes", "Relatórios"]),
+    ("report.title", ["Situation reports", "Informes de situación", "Relatórios de situação"]),
+    (
+        "report.lead",
+        [
+            "A situation report gathers the public figures of a country (or of the whole region) for one round: key figures, charts, a map, tables, a note on methods and the data sources. It holds only what anyone may read: restricted indicators are left out and small numbers suppressed.",
+            "Un informe de situación reúne las cifras públicas de un país (o de toda la región) en una ronda: cifras clave, gráficos, un mapa, tablas, una nota metodológica y las fuentes de datos. Solo contiene lo que cualquiera puede leer: se dejan fuera los indicadores restringidos y se suprimen los números pequeños.",
+            "Um relatório de situação reúne os números públicos de um país (ou de toda a região) em uma rodada: números principais, gráficos, um mapa, tabelas, uma nota metodológica e as fontes de dados. Contém apenas o que qualquer pessoa pode ler: indicadores restritos ficam de fora e números pequenos são suprimidos.",
+        ],
+    ),
+    ("report.whole_region", ["The whole region", "Toda la región", "Toda a região"]),
+    ("report.language", ["Language of the report", "Idioma del informe", "Idioma do relatório"]),
+    ("report.view", ["View", "Ver", "Ver"]),
+    ("report.download", ["Download PDF", "Descargar PDF", "Baixar PDF"]),
+    ("report.no_rounds", ["There are no rounds yet.", "Todavía no hay rondas.", "Ainda não há rodadas."]),
+    ("report.sitrep", ["Situation report", "Informe de situación", "Relatório de situação"]),
+    ("report.key_figures", ["Key figures", "Cifras clave", "Números principais"]),
+    ("report.map", ["Map", "Mapa", "Mapa"]),
+    ("report.methodology", ["Methodology", "Metodología", "Metodologia"]),
+    ("report.sources", ["Data sources", "Fuentes de datos", "Fontes de dados"]),
+    (
+        "report.disclosure",
+        ["Statistical disclosure control", "Control de divulgación estadística", "Controle de divulgação estatística"],
+    ),
+    ("report.generated", ["Generated", "Generado", "Gerado"]),
+    ("report.page", ["Page", "Página", "Página"]),
+    ("report.total", ["Total", "Total", "Total"]),
+    ("report.by_country", ["by country", "por país", "por país"]),
+    ("report.suppressed_cells", ["Cells suppressed", "Celdas suprimidas", "Células suprimidas"]),
+    (
+        "report.suppressed_here",
+        [
+            "Figures left out of this report",
+            "Cifras omitidas en este informe",
+            "Números omitidos neste relatório",
+        ],
+    ),
+    ("report.fewer_than", ["fewer than {n}", "menos de {n}", "menos de {n}"]),
+    ("report.section.flows", ["Flows", "Flujos", "Fluxos"]),
+    ("report.section.baseline", ["Population (baseline)", "Población (línea de base)", "População (linha de base)"]),
+    ("report.section.survey", ["Survey", "Encuesta", "Pesquisa"]),
+    ("report.empty_heading", ["No figures yet", "Todavía sin cifras", "Ainda sem números"]),
+    (
+        "report.empty",
+        [
+            "There are no public figures for this round yet: no submission has been counted, or every figure is too small to publish.",
+            "Todavía no hay cifras públicas para esta ronda: no se ha contado ningún envío, o todas las cifras son demasiado pequeñas para publicarse.",
+            "Ainda não há números públicos para esta rodada: nenhum envio foi contado, ou todos os números são pequenos demais para publicar.",
+        ],
+    ),
+    (
+        "report.method.intro",
+        [
+            "Figures come from the Displacement Tracking Matrix (DTM) forms of the response, counted as each submission arrives and reviewed by information-management officers; rejected and deleted submissions are not counted.",
+            "Las cifras provienen de los formularios de la Matriz de Seguimiento del Desplazamiento (DTM) de la respuesta, contadas a medida que llega cada envío y revisadas por los equipos de gestión de información; los envíos rechazados o eliminados no se cuentan.",
+            "Os números vêm dos formulários da Matriz de Monitoramento de Deslocamento (DTM) da resposta, contados à medida que cada envio chega e revisados pelas equipes de gestão da informação; envios rejeitados ou excluídos não são contados.",
+        ],
+    ),
+    (
+        "report.method.flows",
+        [
+            "Flow monitoring: enumerators count the people crossing each flow-monitoring point during the hours they observe, by sex and age group. The estimated flow scales each count to 24 hours (count × 24 ÷ hours observed), assuming the hours not observed look like those observed.",
+            "Monitoreo de flujos: el personal de campo cuenta a las personas que cruzan cada punto de monitoreo durante las horas que observa, por sexo y grupo de edad. El flujo estimado lleva cada conteo a 24 horas (conteo × 24 ÷ horas observadas), suponiendo que las horas no observadas se parecen a las observadas.",
+            "Monitoramento de fluxos: as equipes de campo contam as pessoas que cruzam cada ponto de monitoramento durante as horas observadas, por sexo e faixa etária. O fluxo estimado leva cada contagem a 24 horas (contagem × 24 ÷ horas observadas), supondo que as horas não observadas se parecem com as observadas.",
+        ],
+    ),
+    (
+        "report.method.survey",
+        [
+            "Survey: the shares come from interviews with people in transit, weighted so that each point × sex × age group counts as many people as the flow registry counted there in the round (post-stratification). Each share carries its 95% confidence interval and the number of interviews (n).",
+            "Encuesta: los porcentajes vienen de entrevistas a personas en tránsito, ponderadas para que cada punto × sexo × grupo de edad cuente tantas personas como las que el registro de flujos contó allí en la ronda (posestratificación). Cada porcentaje lleva su intervalo de confianza del 95 % y el número de entrevistas (n).",
+            "Pesquisa: as porcentagens vêm de entrevistas com pessoas em trânsito, ponderadas para que cada ponto × sexo × faixa etária conte tantas pessoas quanto o registro de fluxos contou ali na rodada (pós-estratificação). Cada porcentagem traz seu intervalo de confiança de 95% e o número de entrevistas (n).",
+        ],
+    ),
+    (
+        "report.method.baseline",
+        [
+            "Baseline (mobility tracking): key informants estimate the population of interest in each admin-1 area in each round; the map shows these estimates.",
+            "Línea de base (seguimiento de la movilidad): informantes clave estiman la población de interés en cada área de nivel 1 en cada ronda; el mapa muestra esas estimaciones.",
+            "Linha de base (monitoramento da mobilidade): informantes-chave estimam a população de interesse em cada área de nível 1 em cada rodada; o mapa mostra essas estimativas.",
+        ],
+    ),
+    (
+        "report.method.regional",
+        [
+            "Regional figures: counts add up the countries' figures for the round of the same name; shares and averages are the countries' figures weighted by the population each stands for. Countries whose figure is suppressed are left out of the regional one.",
+            "Cifras regionales: los conteos suman las cifras de los países en la ronda del mismo nombre; los porcentajes y promedios son las cifras de los países ponderadas por la población que representa cada una. Los países cuya cifra está suprimida quedan fuera de la regional.",
+            "Números regionais: as contagens somam os números dos países na rodada de mesmo nome; porcentagens e médias são os números dos países ponderados pela população que cada um representa. Países cujo número está suprimido ficam fora do regional.",
+        ],
+    ),
+    (
+        "report.disclosure_text",
+        [
+            "Every figure here is public: a figure resting on fewer than {n} people or responses is not published (—), and neither is any figure that would let a hidden one be worked out from the others and the totals. Restricted indicators (health, legal status, protection) are never in public reports, and sensitive topics are given by country only.",
+            "Todas las cifras de este informe son públicas: no se publica (—) una cifra basada en menos de {n} personas o respuestas, ni ninguna cifra que permitiría deducir una oculta a partir de las demás y de los totales. Los indicadores restringidos (salud, situación migratoria, protección) nunca están en informes públicos, y los temas sensibles se dan solo por país.",
+            "Todos os números deste relatório são públicos: não se publica (—) um número baseado em menos de {n} pessoas ou respostas, nem qualquer número que permitiria deduzir um oculto a partir dos outros e dos totais. Indicadores restritos (saúde, situação migratória, proteção) nunca estão em relatórios públicos, e temas sensíveis são dados só por país.",
+        ],
+    ),
+    ("report.source.forms", ["Forms", "Formularios", "Formulários"]),
+    ("report.source.submissions", ["Submissions in the round", "Envíos en la ronda", "Envios na rodada"]),
+    ("report.source.indicators", ["Indicators", "Indicadores", "Indicadores"]),
+    (
+        "report.source.indicators_note",
+        [
+            "public indicators; restricted ones are not in public reports",
+            "indicadores públicos; los restringidos no figuran en informes públicos",
+            "indicadores públicos; os restritos não constam de relatórios públicos",
+        ],
+    ),
     ("ind.title", ["Indicators", "Indicadores", "Indicadores"]),
     ("ind.new", ["New indicator", "Nuevo indicador", "Novo indicador"]),
     ("ind.edit", ["Edit indicator", "Editar indicador", "Editar indicador"]),

@@ -24,7 +24,7 @@ use tokio_stream::StreamExt as _;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::AppState;
-use crate::auth::{ApiCaller, Caller};
+use crate::auth::{ApiCaller, Caller, MaybeCaller};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::i18n::Lang;
@@ -194,6 +194,9 @@ pub struct AggregateParams {
     pub direction: Option<String>,
     pub origin: Option<String>,
     pub destination: Option<String>,
+    /// `json` (the default) or `csv`: a header row, an HXL hashtag row, then one row per
+    /// place and time with a column per sex × age group.
+    pub format: Option<String>,
 }
 
 fn split(value: Option<&String>) -> Vec<String> {
@@ -303,8 +306,10 @@ const MAX_VALUES: usize = 200;
 
 /// Turns the parameters into a question the caller may ask: every code is checked, every
 /// country against the caller's scope.
-pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResult<Request> {
-    caller.require(Permission::ViewAnalytics, None)?;
+/// Anonymous callers (`None`) may ask about every country, and get public figures only.
+pub fn resolve(labels: &Labels, caller: Option<&Caller>, p: &AggregateParams) -> ApiResult<Request> {
+    let require = |country: Option<&str>| caller.map_or(Ok(()), |c| c.require(Permission::ViewAnalytics, country));
+    require(None)?;
     let mut problems = Vec::new();
     let mut by = Vec::new();
     for name in split(p.by.as_ref()) {
@@ -336,7 +341,7 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
     }
     for c in &countries {
         if labels.countries.contains_key(c) {
-            caller.require(Permission::ViewAnalytics, Some(c))?;
+            require(Some(c))?;
         } else {
             problems.push(FieldError::new("country", format!("there is no country `{c}`")));
         }
@@ -347,7 +352,7 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
         match labels.area_country(pcode) {
             None => problems.push(FieldError::new("adm1", format!("there is no admin-1 area with p-code `{pcode}`"))),
             Some(country) => {
-                caller.require(Permission::ViewAnalytics, Some(country))?;
+                require(Some(country))?;
                 asked.push(country.to_owned());
             }
         }
@@ -358,13 +363,15 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
             None => problems.push(FieldError::new("site", format!("there is no site `{code}`"))),
             Some(id) => {
                 let country = labels.sites[id].2.clone();
-                caller.require(Permission::ViewAnalytics, Some(&country))?;
+                require(Some(&country))?;
                 asked.push(country);
                 site_ids.push(id.to_string());
             }
         }
     }
     let mut round_ids = Vec::new();
+    // A round's name within the one country asked about is that country's round.
+    let one_country = (countries.len() == 1).then(|| countries[0].as_str());
     for r in split(p.round.as_ref()) {
         if let Ok(id) = r.parse::<i64>() {
             if labels.rounds.contains_key(&id) {
@@ -376,7 +383,9 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
             let ids: Vec<String> = labels
                 .rounds
                 .iter()
-                .filter(|(_, (name, _, _))| name.eq_ignore_ascii_case(&r))
+                .filter(|(_, (name, country, _))| {
+                    name.eq_ignore_ascii_case(&r) && one_country.is_none_or(|c| c == country)
+                })
                 .map(|(id, _)| id.to_string())
                 .collect();
             if ids.is_empty() {
@@ -412,15 +421,14 @@ pub fn resolve(labels: &Labels, caller: &Caller, p: &AggregateParams) -> ApiResu
     }
     asked.sort();
     asked.dedup();
-    let scope = caller.scope();
     Ok(Request {
         indicator: p.indicator.trim().to_owned(),
         by,
         filters,
         from,
         to,
-        scope,
-        privileged: super::privileged(caller, Some(&asked)),
+        scope: caller.and_then(Caller::scope),
+        privileged: caller.is_some_and(|c| super::privileged(c, Some(&asked))),
     })
 }
 
@@ -455,17 +463,61 @@ pub struct AggregatesView {
     pub total: Estimate,
 }
 
-/// Asks the aggregates and labels the answer.
-pub async fn answer(state: &AppState, caller: &Caller, p: &AggregateParams, lang: Lang) -> ApiResult<AggregatesView> {
-    let labels = state.analytics.labels(state).await?;
-    let request = resolve(&labels, caller, p)?;
-    let registry = state.analytics.registry();
-    let answer = rumbo_analytics::aggregate(&state.store, &registry, &request).await.map_err(|e| match e {
+/// Turns a question error into the API's.
+pub fn query_error(e: rumbo_analytics::QueryError) -> ApiError {
+    match e {
         rumbo_analytics::QueryError::UnknownIndicator(id) => ApiError::NotFound(format!("indicator {id}")),
         rumbo_analytics::QueryError::Invalid(errors) => ApiError::Invalid(errors),
         rumbo_analytics::QueryError::Restricted(_) => ApiError::Forbidden(e.to_string()),
         rumbo_analytics::QueryError::Store(e) => e.into(),
-    })?;
+    }
+}
+
+/// Asks the aggregates. Anonymous callers get the public figures (disclosure control across
+/// every published table); signed-in readers who may not read the submissions get small
+/// cells suppressed, and sensitive topics by country at most.
+pub async fn ask(
+    state: &AppState,
+    caller: Option<&Caller>,
+    p: &AggregateParams,
+) -> ApiResult<(Arc<Registry>, Arc<Labels>, rumbo_analytics::Answer)> {
+    let labels = state.analytics.labels(state).await?;
+    let request = resolve(&labels, caller, p)?;
+    let registry = state.analytics.registry();
+    let answer = if caller.is_none() {
+        super::public::answer(state, &request).await
+    } else {
+        if !request.privileged
+            && let Some(def) = registry.get(&request.indicator)
+            && def.sensitive_topic
+        {
+            let below_country = |d: &Dim| matches!(d, Dim::Adm1 | Dim::Site);
+            if let Some(d) = request
+                .by
+                .iter()
+                .chain(request.filters.iter().filter(|(_, v)| !v.is_empty()).map(|(d, _)| d))
+                .find(|d| below_country(d))
+            {
+                return Err(ApiError::invalid(
+                    d.as_str(),
+                    format!("{} is a sensitive topic: it is shown by country at most", def.id),
+                ));
+            }
+        }
+        rumbo_analytics::aggregate(&state.store, &registry, &request).await
+    }
+    .map_err(query_error)?;
+    Ok((registry, labels, answer))
+}
+
+/// Asks the aggregates and labels the answer.
+pub async fn answer(
+    state: &AppState,
+    caller: Option<&Caller>,
+    p: &AggregateParams,
+    lang: Lang,
+) -> ApiResult<AggregatesView> {
+    let (registry, labels, answer) = ask(state, caller, p).await?;
     let def = registry.get(&answer.indicator).ok_or_else(|| ApiError::NotFound("indicator".into()))?;
     let rows = answer
         .rows
@@ -495,19 +547,59 @@ pub async fn answer(state: &AppState, caller: &Caller, p: &AggregateParams, lang
     })
 }
 
+/// The answer as a published table: labelled, with its HXL hashtags.
+pub async fn table(
+    state: &AppState,
+    caller: Option<&Caller>,
+    p: &AggregateParams,
+    lang: Lang,
+) -> ApiResult<(IndicatorDef, rumbo_analytics::hxl::Table)> {
+    let (registry, labels, answer) = ask(state, caller, p).await?;
+    let def = registry.get(&answer.indicator).ok_or_else(|| ApiError::NotFound("indicator".into()))?;
+    let label = |d: Dim, v: &str| labels.label(&registry, def, d, v, lang);
+    let table = rumbo_analytics::hxl::table(def, def.name_in(lang.code()), &answer, &label);
+    Ok((def.clone(), table))
+}
+
+/// A table as a CSV download.
+pub fn csv_response(name: &str, table: &rumbo_analytics::hxl::Table) -> ApiResult<axum::response::Response> {
+    let mut bytes = Vec::new();
+    rumbo_analytics::hxl::write_csv(table, &mut bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// An indicator's figures, broken down and filtered, from the live aggregates. Survey
 /// indicators weighted by the registry carry their 95% confidence interval and unweighted n.
 /// Cells smaller than the indicator's threshold are suppressed for readers who may not read
 /// the submissions.
+///
+/// Without credentials the answer is public: public indicators only, broken down by round,
+/// country, admin 1, sex and age group with one value per filter, and every cell that is
+/// small — or would let a small one be recomputed from any other public figure — left out.
+/// `format=csv` answers a CSV with an HXL hashtag row.
 #[utoipa::path(get, path = "/api/v1/aggregates", tag = "indicators", params(AggregateParams),
     responses((status = 200, body = AggregatesView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "unknown p-code, site, round or dimension; a breakdown the indicator does not allow")))]
 async fn aggregates(
     State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
+    MaybeCaller(caller): MaybeCaller,
     lang: Lang,
     ApiQuery(p): ApiQuery<AggregateParams>,
-) -> ApiResult<Json<AggregatesView>> {
-    Ok(Json(answer(&state, &caller, &p, lang).await?))
+) -> ApiResult<axum::response::Response> {
+    match p.format.as_deref().map(str::trim).unwrap_or("json") {
+        "" | "json" => Ok(Json(answer(&state, caller.as_ref(), &p, lang).await?).into_response()),
+        "csv" => {
+            let (def, table) = table(&state, caller.as_ref(), &p, lang).await?;
+            csv_response(&def.id, &table)
+        }
+        other => Err(ApiError::invalid("format", format!("`{other}` is not a format: use json or csv"))),
+    }
 }
 
 /// Server-sent events: an `update` event (at most one a second) whenever the aggregates

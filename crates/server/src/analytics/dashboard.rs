@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use rumbo_analytics::{Estimate, IndicatorDef, Kind};
 use rumbo_charts::{Area, Bar, Flow, Format, Locale, MapLayers, Point, Series};
@@ -26,15 +26,19 @@ use crate::i18n::Lang;
 use crate::pages::{Choice, Chrome, PageResult, render};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/dashboard", get(page)).route("/dashboard/data.csv", get(csv)).route(
-        "/static/dashboard.js",
-        get(|| async {
-            (
-                [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
-                include_str!("../../assets/dashboard.js"),
-            )
-        }),
-    )
+    Router::new()
+        .merge(super::public::router())
+        .route("/dashboard", get(page))
+        .route("/dashboard/data.csv", get(csv))
+        .route(
+            "/static/dashboard.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+                    include_str!("../../assets/dashboard.js"),
+                )
+            }),
+        )
 }
 
 /// The dashboard's filters (all optional).
@@ -52,6 +56,9 @@ pub struct DashboardQuery {
     pub map: Option<String>,
     /// Only the figures (for live reloads).
     pub partial: Option<String>,
+    /// The public dashboard (`/public`): links stay there.
+    #[serde(skip)]
+    pub public: bool,
 }
 
 impl DashboardQuery {
@@ -98,7 +105,8 @@ impl DashboardQuery {
             };
         }
         let query = serde_html_form::to_string(pairs.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-        if query.is_empty() { "/dashboard".into() } else { format!("/dashboard?{query}") }
+        let path = if self.public { "/public" } else { "/dashboard" };
+        if query.is_empty() { path.into() } else { format!("{path}?{query}") }
     }
 }
 
@@ -144,7 +152,7 @@ struct DashboardBody {
     empty: bool,
 }
 
-fn format_of(kind: Kind) -> Format {
+pub(crate) fn format_of(kind: Kind) -> Format {
     match kind {
         Kind::Count | Kind::Sum => Format::Count,
         Kind::Proportion => Format::Percent,
@@ -152,7 +160,7 @@ fn format_of(kind: Kind) -> Format {
     }
 }
 
-fn figure(e: &Estimate, kind: Kind, locale: &Locale, lang: Lang) -> (String, String) {
+pub(crate) fn figure(e: &Estimate, kind: Kind, locale: &Locale, lang: Lang) -> (String, String) {
     let value = match e.value {
         Some(v) => locale.format(v, format_of(kind)),
         None if e.suppressed => "—".to_owned(),
@@ -179,7 +187,8 @@ fn figure(e: &Estimate, kind: Kind, locale: &Locale, lang: Lang) -> (String, Str
 /// The dashboard's pieces, computed for one caller and one set of filters.
 struct Builder<'a> {
     state: &'a AppState,
-    caller: &'a Caller,
+    /// `None`: the public dashboard.
+    caller: Option<&'a Caller>,
     q: &'a DashboardQuery,
     lang: Lang,
     locale: Locale,
@@ -216,7 +225,8 @@ impl Builder<'_> {
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect();
-        format!("/dashboard/data.csv?{}", serde_html_form::to_string(pairs).unwrap_or_default())
+        let path = if self.caller.is_some() { "/dashboard/data.csv" } else { "/public/data.csv" };
+        format!("{path}?{}", serde_html_form::to_string(pairs).unwrap_or_default())
     }
 
     fn bars_of(&self, view: &AggregatesView, dim: Dim, limit: usize, link: Option<&str>) -> Vec<Bar> {
@@ -263,15 +273,19 @@ fn choose(defs: &[IndicatorDef]) -> Chosen<'_> {
     Chosen { flow, interviews, headlines: defs.iter().filter(|d| d.headline).collect(), sections, baseline }
 }
 
-async fn build(
+/// The headline figures and charts for a reader (`None`: anyone, public figures only).
+pub(crate) async fn build(
     state: &AppState,
-    caller: &Caller,
+    caller: Option<&Caller>,
     q: &DashboardQuery,
     lang: Lang,
     labels: &Labels,
 ) -> ApiResult<(Vec<Headline>, Vec<Card>)> {
     let registry = state.analytics.registry();
-    let defs = super::visible(&registry, caller);
+    let defs = match caller {
+        Some(caller) => super::visible(&registry, caller),
+        None => super::public::indicators(state),
+    };
     let chosen = choose(&defs);
     let b = Builder { state, caller, q, lang, locale: Locale::for_lang(lang.code()) };
     let mut headlines = Vec::new();
@@ -321,15 +335,21 @@ async fn build(
         }
         // Trend across rounds (a round by name is the same round in every country).
         if DashboardQuery::clean(q.round.as_ref()).is_none() {
-            let scope = q.country.as_ref().map(|c| vec![c.trim().to_uppercase()]).or_else(|| caller.scope());
+            let scope =
+                q.country.as_ref().map(|c| vec![c.trim().to_uppercase()]).or_else(|| caller.and_then(Caller::scope));
             let mut x = Vec::new();
             let mut values = Vec::new();
             for (round, _) in labels.round_names(scope.as_deref()) {
                 let mut p = q.params(&flow.id, &[]);
                 p.round = Some(round.clone());
-                let view = answer(state, caller, &p, lang).await?;
+                let value = match answer(state, caller, &p, lang).await {
+                    Ok(view) => view.total.value,
+                    // A round's name across countries is no public figure.
+                    Err(ApiError::Invalid(_)) => None,
+                    Err(e) => return Err(e),
+                };
                 x.push(round);
-                values.push(view.total.value);
+                values.push(value);
             }
             if values.iter().filter(|v| v.is_some_and(|v| v > 0.0)).count() > 1 {
                 let title = format!("{name} — {}", lang.t("dash.by_round"));
@@ -432,18 +452,25 @@ async fn build(
     }
     // Destinations and routes.
     if let Some(interviews) = chosen.interviews {
-        let view = b.ask(&interviews.id, &[Dim::Destination]).await?;
-        let title = lang.t("dash.destinations").to_owned();
-        cards.push(Card {
-            id: "destinations".into(),
-            svg: rumbo_charts::bars(&title, &b.bars_of(&view, Dim::Destination, 10, None), Format::Count, &b.locale),
-            title,
-            wide: false,
-            csv: b.csv_link(&interviews.id, &[Dim::Destination]),
-            note: interviews.name_in(lang.code()).to_owned(),
-        });
-        if interviews.disaggregations.contains(&Dim::Origin) {
-            let view = b.ask(&interviews.id, &[Dim::Origin, Dim::Destination]).await?;
+        if let Some(view) = b.try_ask(&interviews.id, &[Dim::Destination]).await? {
+            let title = lang.t("dash.destinations").to_owned();
+            cards.push(Card {
+                id: "destinations".into(),
+                svg: rumbo_charts::bars(
+                    &title,
+                    &b.bars_of(&view, Dim::Destination, 10, None),
+                    Format::Count,
+                    &b.locale,
+                ),
+                title,
+                wide: false,
+                csv: b.csv_link(&interviews.id, &[Dim::Destination]),
+                note: interviews.name_in(lang.code()).to_owned(),
+            });
+        }
+        if interviews.disaggregations.contains(&Dim::Origin)
+            && let Some(view) = b.try_ask(&interviews.id, &[Dim::Origin, Dim::Destination]).await?
+        {
             // Routes between two known, different countries.
             let mut rows: Vec<_> = view
                 .rows
@@ -508,7 +535,7 @@ fn empty_view(def: &IndicatorDef) -> AggregatesView {
     }
 }
 
-fn section_title(section: &str, lang: Lang) -> String {
+pub(crate) fn section_title(section: &str, lang: Lang) -> String {
     let key = format!("dash.section.{section}");
     let text = lang.t(&key);
     if text == "?" { section.replace('_', " ") } else { text.to_owned() }
@@ -539,7 +566,13 @@ async fn map_card(
     let country = DashboardQuery::clean(b.q.country.as_ref()).map(|c| c.to_uppercase());
     let countries: Vec<String> = match &country {
         Some(c) => vec![c.clone()],
-        None => crate::ops::countries(&state.store, b.caller).await?.into_iter().map(|c| c.code).collect(),
+        None => match b.caller {
+            Some(caller) => crate::ops::countries(&state.store, caller).await?,
+            None => state.store.list_countries().await?,
+        }
+        .into_iter()
+        .map(|c| c.code)
+        .collect(),
     };
     let drawn = state.analytics.drawn_map(state, &countries, country.as_deref(), lang).await?;
     let values = b.try_ask(&def.id, &[Dim::Adm1]).await?;
@@ -562,8 +595,9 @@ async fn map_card(
         })
         .collect();
     let mut points = Vec::new();
-    if let Some(flow) = flow {
-        let by_site = b.ask(&flow.id, &[Dim::Site]).await?;
+    if let Some(flow) = flow
+        && let Some(by_site) = b.try_ask(&flow.id, &[Dim::Site]).await?
+    {
         for r in &by_site.rows {
             let Some(id) = r.keys.get("site").and_then(|s| s.parse::<i64>().ok()) else { continue };
             let Some(code) = labels.site_code(id) else { continue };
@@ -588,9 +622,9 @@ async fn map_card(
             }
         }
         let centre = |c: &str| centres.get(c).map(|(x, y, n)| (x / n, y / n));
-        let routes = b.ask(&interviews.id, &[Dim::Origin, Dim::Destination]).await?;
+        let routes = b.try_ask(&interviews.id, &[Dim::Origin, Dim::Destination]).await?;
         let mut rows: Vec<_> =
-            routes.rows.iter().filter(|r| r.keys.get("origin") != r.keys.get("destination")).collect();
+            routes.iter().flat_map(|r| &r.rows).filter(|r| r.keys.get("origin") != r.keys.get("destination")).collect();
         rows.sort_by(|a, b| b.estimate.value.unwrap_or(0.0).total_cmp(&a.estimate.value.unwrap_or(0.0)));
         for r in rows.into_iter().take(12) {
             let (Some(o), Some(d)) = (r.keys.get("origin"), r.keys.get("destination")) else { continue };
@@ -640,7 +674,7 @@ async fn page(
         caller.require(Permission::ViewAnalytics, Some(&country.to_uppercase()))?;
     }
     let labels = state.analytics.labels(&state).await?;
-    let (headlines, cards) = build(&state, &caller, &q, lang, &labels).await?;
+    let (headlines, cards) = build(&state, Some(&caller), &q, lang, &labels).await?;
     let empty = headlines.is_empty() && cards.is_empty();
     let chrome = Chrome::new(lang, Some(&caller), &uri, "dash.title");
     if q.partial.is_some() {
@@ -705,45 +739,13 @@ async fn page(
     }))
 }
 
-/// The figures of one chart as CSV, as the reader sees them.
+/// The figures of one chart as CSV, as the reader sees them, with the HXL hashtag row.
 async fn csv(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     lang: Lang,
     ApiQuery(p): ApiQuery<AggregateParams>,
 ) -> Result<Response, crate::pages::PageError> {
-    let view = answer(&state, &caller, &p, lang).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = view.by.iter().map(|d| d.as_str().to_owned()).collect();
-    header.extend(view.by.iter().map(|d| format!("{}_label", d.as_str())));
-    header.extend(["value", "ci_low", "ci_high", "n", "suppressed"].map(String::from));
-    let fail = |e: csv::Error| ApiError::Internal(e.to_string());
-    out.write_record(&header).map_err(fail)?;
-    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    for row in view.rows.iter().map(|r| (r.keys.clone(), r.labels.clone(), r.estimate)).chain(std::iter::once((
-        BTreeMap::new(),
-        BTreeMap::new(),
-        view.total,
-    ))) {
-        let (keys, labels, e) = row;
-        let mut record: Vec<String> =
-            view.by.iter().map(|d| keys.get(d.as_str()).cloned().unwrap_or_else(|| "total".into())).collect();
-        // A label a spreadsheet would read as a formula is written as text.
-        record.extend(view.by.iter().map(|d| {
-            let label = labels.get(d.as_str()).cloned().unwrap_or_default();
-            if label.starts_with(['=', '+', '-', '@']) { format!("'{label}") } else { label }
-        }));
-        record.extend([number(e.value), number(e.low), number(e.high), e.n.to_string(), e.suppressed.to_string()]);
-        out.write_record(&record).map_err(fail)?;
-    }
-    let bytes = out.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let name = format!("{}.csv", view.indicator);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    let (def, table) = super::api::table(&state, Some(&caller), &p, lang).await?;
+    Ok(super::api::csv_response(&def.id, &table)?)
 }

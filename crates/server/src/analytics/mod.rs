@@ -33,6 +33,10 @@ pub struct Analytics {
     labels: std::sync::Mutex<Option<(Instant, Arc<api::Labels>)>>,
     /// Drawn maps by countries and language.
     maps: std::sync::Mutex<HashMap<String, (Instant, Arc<rumbo_domain::map::Map>)>>,
+    /// The protected tables of public figures.
+    pub public: public::Tables,
+    /// The public dashboard's pages, rendered.
+    pub public_pages: public::Pages,
 }
 
 /// How long a drawn map is used before it is drawn again.
@@ -55,6 +59,8 @@ impl Analytics {
             changing: tokio::sync::Mutex::new(()),
             labels: std::sync::Mutex::default(),
             maps: std::sync::Mutex::default(),
+            public: public::Tables::default(),
+            public_pages: public::Pages::default(),
         }
     }
 

@@ -351,7 +351,10 @@ crate::server_tests! {
         assert!(html.contains("People counted") && html.contains("<svg"), "{html}");
         assert!(html.contains("id=\"card-pyramid\"") && html.contains("id=\"card-map\""));
         let csv = browser.get(s.url("/dashboard/data.csv?indicator=reg_people&by=sex")).send().await.unwrap().text().await.unwrap();
-        assert!(csv.starts_with("sex,sex_label,value"), "{csv}");
+        // One column per sex, tagged with HXL attributes under the headers.
+        let tags = csv.lines().nth(1).unwrap_or_default();
+        assert!(tags.starts_with("#indicator+value+reg_people+"), "{csv}");
+        assert_eq!(tags.split(',').count(), csv.lines().next().unwrap().split(',').count(), "{csv}");
         let page = browser.get(s.url("/indicators")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("svy_food"));
     }

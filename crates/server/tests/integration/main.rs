@@ -11,4 +11,5 @@ mod demo;
 mod imports;
 mod openrosa;
 mod pages;
+mod public;
 mod webform_browser;
