@@ -194,8 +194,9 @@ pub struct AggregateParams {
     pub direction: Option<String>,
     pub origin: Option<String>,
     pub destination: Option<String>,
-    /// `json` (the default) or `csv`: a header row, an HXL hashtag row, then one row per
-    /// place and time with a column per sex × age group.
+    /// `json` (the default), `csv` or `xlsx` (a header row, an HXL hashtag row, then one row
+    /// per place and time with a column per sex × age group), or `geojson` (a feature per
+    /// row on its admin-1 area or country, the hashtags in the `hxl` member).
     pub format: Option<String>,
 }
 
@@ -475,7 +476,8 @@ pub fn query_error(e: rumbo_analytics::QueryError) -> ApiError {
 
 /// Asks the aggregates. Anonymous callers get the public figures (disclosure control across
 /// every published table); signed-in readers who may not read the submissions get small
-/// cells suppressed, and sensitive topics by country at most.
+/// cells suppressed, and those who may not read sensitive answers get sensitive topics by
+/// country at most.
 pub async fn ask(
     state: &AppState,
     caller: Option<&Caller>,
@@ -487,7 +489,10 @@ pub async fn ask(
     let answer = if caller.is_none() {
         super::public::answer(state, &request).await
     } else {
-        if !request.privileged
+        // Sensitive answers are read by reviewers only; so are sensitive topics below
+        // country level.
+        let sees_sensitive = caller.is_some_and(|c| c.allows(Permission::ReviewSubmissions, None));
+        if !sees_sensitive
             && let Some(def) = registry.get(&request.indicator)
             && def.sensitive_topic
         {
@@ -583,7 +588,8 @@ pub fn csv_response(name: &str, table: &rumbo_analytics::hxl::Table) -> ApiResul
 /// Without credentials the answer is public: public indicators only, broken down by round,
 /// country, admin 1, sex and age group with one value per filter, and every cell that is
 /// small — or would let a small one be recomputed from any other public figure — left out.
-/// `format=csv` answers a CSV with an HXL hashtag row.
+/// `format=csv` answers a CSV with an HXL hashtag row; `format=xlsx` the same as a
+/// workbook; `format=geojson` a FeatureCollection placed on the areas' boundaries.
 #[utoipa::path(get, path = "/api/v1/aggregates", tag = "indicators", params(AggregateParams),
     responses((status = 200, body = AggregatesView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "unknown p-code, site, round or dimension; a breakdown the indicator does not allow")))]
 async fn aggregates(
@@ -594,11 +600,13 @@ async fn aggregates(
 ) -> ApiResult<axum::response::Response> {
     match p.format.as_deref().map(str::trim).unwrap_or("json") {
         "" | "json" => Ok(Json(answer(&state, caller.as_ref(), &p, lang).await?).into_response()),
-        "csv" => {
+        format @ ("csv" | "xlsx" | "geojson") => {
             let (def, table) = table(&state, caller.as_ref(), &p, lang).await?;
-            csv_response(&def.id, &table)
+            crate::outputs::tables::download(&state, &def.id, &table, format).await
         }
-        other => Err(ApiError::invalid("format", format!("`{other}` is not a format: use json or csv"))),
+        other => {
+            Err(ApiError::invalid("format", format!("`{other}` is not a format: use json, csv, xlsx or geojson")))
+        }
     }
 }
 
