@@ -106,6 +106,14 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("dash.title", ["Dashboard", "Tablero", "Painel"]),
     ("pub.title", ["Public figures", "Cifras públicas", "Números públicos"]),
     (
+        "pub.link",
+        [
+            "Public figures: open to everyone, no account needed",
+            "Cifras públicas: abiertas a todos, sin cuenta",
+            "Números públicos: abertos a todos, sem conta",
+        ],
+    ),
+    (
         "pub.lead",
         [
             "Figures from the displacement tracking of the response, open to everyone.",
