@@ -246,25 +246,20 @@ impl Protected {
             if protected.contains(&target) {
                 continue;
             }
-            let corners = self.best_hypercube(&target);
-            match corners {
-                Some(corners) => {
-                    for c in corners {
-                        if let Some(cell) = self.cells.get_mut(&c) {
-                            cell.suppressed = true;
-                        }
-                        protected.insert(c);
-                    }
+            let Some(corners) = self.best_hypercube(&target) else {
+                // Nothing fits (it should not happen: the hypercube towards the totals
+                // always does). Publish nothing rather than risk a cell.
+                tracing::warn!(indicator = %self.indicator, "no hypercube protects a small cell: the whole table is withheld");
+                for cell in self.cells.values_mut() {
+                    cell.suppressed = true;
                 }
-                None => {
-                    // Nothing fits (it should not happen: the hypercube towards the totals
-                    // always does). Publish nothing rather than risk a cell.
-                    tracing::warn!(indicator = %self.indicator, "no hypercube protects a small cell: the whole table is withheld");
-                    for cell in self.cells.values_mut() {
-                        cell.suppressed = true;
-                    }
-                    return;
+                return;
+            };
+            for c in corners {
+                if let Some(cell) = self.cells.get_mut(&c) {
+                    cell.suppressed = true;
                 }
+                protected.insert(c);
             }
         }
     }
@@ -274,7 +269,7 @@ impl Protected {
     fn moves(&self, axis: usize, p: u32) -> Vec<Vec<(u32, i8)>> {
         let a = &self.axes[axis];
         let mut out = Vec::new();
-        let deep = a.levels.iter().any(|l| *l == 2);
+        let deep = a.levels.contains(&2);
         match a.level(p) {
             0 => {
                 for &c in &a.children[0] {
@@ -579,7 +574,7 @@ fn corners(moves: &[&Vec<(u32, i8)>; AXES]) -> Vec<Coord> {
     for (axis, m) in moves.iter().enumerate() {
         let mut next = Vec::with_capacity(out.len() * m.len());
         for c in &out {
-            for (p, _) in m.iter() {
+            for (p, _) in *m {
                 let mut c = *c;
                 c[axis] = *p;
                 next.push(c);

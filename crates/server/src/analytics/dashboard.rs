@@ -274,6 +274,7 @@ fn choose(defs: &[IndicatorDef]) -> Chosen<'_> {
 }
 
 /// The headline figures and charts for a reader (`None`: anyone, public figures only).
+#[allow(clippy::many_single_char_names)] // b(uilder), q(uery), x and the like
 pub(crate) async fn build(
     state: &AppState,
     caller: Option<&Caller>,
@@ -747,5 +748,5 @@ async fn csv(
     ApiQuery(p): ApiQuery<AggregateParams>,
 ) -> Result<Response, crate::pages::PageError> {
     let (def, table) = super::api::table(&state, Some(&caller), &p, lang).await?;
-    Ok(super::api::csv_response(&def.id, &table)?)
+    Ok(crate::outputs::tables::download(&state, &def.id, &table, p.format.as_deref().unwrap_or("csv")).await?)
 }
