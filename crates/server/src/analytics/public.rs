@@ -27,6 +27,8 @@ pub struct Tables {
     tables: std::sync::Mutex<HashMap<String, Entry>>,
     /// One table computed at a time.
     building: tokio::sync::Mutex<()>,
+    /// Indicators whose stale table is being computed again in the background.
+    refreshing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Clone)]
@@ -38,21 +40,17 @@ struct Entry {
 }
 
 impl Tables {
-    fn get(&self, def: &IndicatorDef, version: u64) -> Option<Arc<Protected>> {
+    /// The table kept for `def`, and whether it is still fresh.
+    fn get(&self, def: &IndicatorDef, version: u64) -> Option<(Arc<Protected>, bool)> {
         let tables = self.tables.lock().ok()?;
-        let e = tables.get(&def.id)?;
-        (e.def == *def && (e.version == version || e.at.elapsed() < FRESH_FOR)).then(|| e.table.clone())
-    }
-
-    /// Forgets every table (indicators changed).
-    pub fn clear(&self) {
-        if let Ok(mut tables) = self.tables.lock() {
-            tables.clear();
-        }
+        let e = tables.get(&def.id).filter(|e| e.def == *def)?;
+        Some((e.table.clone(), e.version == version || e.at.elapsed() < FRESH_FOR))
     }
 }
 
-/// An indicator's protected table, computed if needed.
+/// An indicator's protected table. The first question waits for it; later ones get the one
+/// kept while, once it is over a minute old and the aggregates have changed, a new one is
+/// computed in the background.
 pub async fn table(state: &AppState, indicator: &str) -> Result<Arc<Protected>, QueryError> {
     let registry = state.analytics.registry();
     let def = registry.get(indicator).ok_or_else(|| QueryError::UnknownIndicator(indicator.to_owned()))?;
@@ -61,11 +59,36 @@ pub async fn table(state: &AppState, indicator: &str) -> Result<Arc<Protected>, 
     }
     let cache = &state.analytics.public;
     let version = *state.analytics.subscribe().borrow();
-    if let Some(t) = cache.get(def, version) {
-        return Ok(t);
+    match cache.get(def, version) {
+        Some((table, true)) => return Ok(table),
+        Some((table, false)) => {
+            let first = cache.refreshing.lock().is_ok_and(|mut r| r.insert(def.id.clone()));
+            if first {
+                let state = state.clone();
+                let id = def.id.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = compute(&state, &id, version).await {
+                        tracing::warn!(indicator = %id, error = %e, "public table not computed again");
+                    }
+                    if let Ok(mut r) = state.analytics.public.refreshing.lock() {
+                        r.remove(&id);
+                    }
+                });
+            }
+            return Ok(table);
+        }
+        None => {}
     }
+    compute(state, &def.id, version).await
+}
+
+/// Computes an indicator's table (one at a time) and keeps it.
+async fn compute(state: &AppState, indicator: &str, version: u64) -> Result<Arc<Protected>, QueryError> {
+    let cache = &state.analytics.public;
     let _one = cache.building.lock().await;
-    if let Some(t) = cache.get(def, version) {
+    let registry = state.analytics.registry();
+    let def = registry.get(indicator).ok_or_else(|| QueryError::UnknownIndicator(indicator.to_owned()))?;
+    if let Some((t, true)) = cache.get(def, version) {
         return Ok(t);
     }
     let started = Instant::now();
@@ -252,5 +275,5 @@ async fn data(
     ApiQuery(p): ApiQuery<super::api::AggregateParams>,
 ) -> Result<Response, PageError> {
     let (def, table) = super::api::table(&state, None, &p, lang).await?;
-    Ok(super::api::csv_response(&def.id, &table)?)
+    Ok(crate::outputs::tables::download(&state, &def.id, &table, p.format.as_deref().unwrap_or("csv")).await?)
 }
