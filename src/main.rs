@@ -402,6 +402,7 @@ async fn serve(settings: Settings) -> Result<()> {
             max_submission_bytes: settings.max_submission_mb() * 1024 * 1024,
             max_attachment_bytes: settings.max_attachment_mb() * 1024 * 1024,
             openrosa_allow_basic: settings.openrosa_allow_basic.unwrap_or(false),
+            data_dir: settings.data_dir(),
         },
     )
     .await
@@ -480,7 +481,9 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
     let listener = tokio::net::TcpListener::bind(settings.listen())
         .await
         .with_context(|| format!("cannot listen on port {port}"))?;
-    let state = open_state(&store).await?;
+    let state = AppState::open(store.clone(), ServerConfig { data_dir: dir.clone(), ..ServerConfig::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))?;
     if let Some(total) = rest {
         let background = state.clone();
         tokio::spawn(async move {

@@ -259,11 +259,7 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("report.suppressed_cells", ["Cells suppressed", "Celdas suprimidas", "Células suprimidas"]),
     (
         "report.suppressed_here",
-        [
-            "Figures left out of this report",
-            "Cifras omitidas en este informe",
-            "Números omitidos neste relatório",
-        ],
+        ["Figures left out of this report", "Cifras omitidas en este informe", "Números omitidos neste relatório"],
     ),
     ("report.fewer_than", ["fewer than {n}", "menos de {n}", "menos de {n}"]),
     ("report.section.flows", ["Flows", "Flujos", "Fluxos"]),
@@ -964,6 +960,42 @@ const TEXTS: &[(&str, [&str; 3])] = &[
             "Este formulário expirou ou foi enviado de outro site. Recarregue a página e tente novamente.",
         ],
     ),
+    ("exports.title", ["Exports", "Exportaciones", "Exportações"]),
+    (
+        "exports.help",
+        [
+            "Exports of submissions written in the background, however many there are. Rows come from your countries; answers marked sensitive are in the file only if your role reviews submissions. Start one from a form's submissions; every export and download is in the audit log.",
+            "Exportaciones de envíos escritas en segundo plano, sean cuantos sean. Las filas son de sus países; las respuestas marcadas como sensibles van en el archivo solo si su rol revisa envíos. Inicie una desde los envíos de un formulario; cada exportación y descarga queda en el registro de auditoría.",
+            "Exportações de envios gravadas em segundo plano, quantos forem. As linhas são dos seus países; as respostas marcadas como sensíveis vão no arquivo só se a sua função revisa envios. Inicie uma a partir dos envios de um formulário; cada exportação e download fica no registro de auditoria.",
+        ],
+    ),
+    (
+        "exports.none",
+        [
+            "No exports yet: start one from a form's submissions.",
+            "Aún no hay exportaciones: inicie una desde los envíos de un formulario.",
+            "Ainda não há exportações: inicie uma a partir dos envios de um formulário.",
+        ],
+    ),
+    (
+        "exports.start",
+        ["Export all (background)", "Exportar todo (en segundo plano)", "Exportar tudo (em segundo plano)"],
+    ),
+    ("exports.list", ["My exports", "Mis exportaciones", "Minhas exportações"]),
+    ("exports.form", ["Form", "Formulario", "Formulário"]),
+    ("exports.progress", ["Progress (rows)", "Avance (filas)", "Progresso (linhas)"]),
+    ("exports.size", ["Size", "Tamaño", "Tamanho"]),
+    ("exports.sensitive", ["Sensitive answers", "Respuestas sensibles", "Respostas sensíveis"]),
+    ("exports.sensitive_include", ["included", "incluidas", "incluídas"]),
+    ("exports.sensitive_drop", ["left out", "excluidas", "excluídas"]),
+    ("exports.created", ["Started", "Iniciada", "Iniciada"]),
+    ("exports.download", ["Download", "Descargar", "Baixar"]),
+    ("exports.cancel", ["Cancel", "Cancelar", "Cancelar"]),
+    ("exports.status.queued", ["Queued", "En cola", "Na fila"]),
+    ("exports.status.running", ["Running", "En curso", "Em andamento"]),
+    ("exports.status.done", ["Done", "Terminada", "Concluída"]),
+    ("exports.status.failed", ["Failed", "Falló", "Falhou"]),
+    ("exports.status.cancelled", ["Cancelled", "Cancelada", "Cancelada"]),
 ];
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod i18n;
 pub mod openrosa;
 pub mod ops;
+pub mod outputs;
 pub mod pages;
 pub mod settings;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub collect: Arc<collect::Collection>,
     /// The indicators in use; what every write asks what a submission counts for.
     pub analytics: Arc<analytics::Analytics>,
+    /// Background exports: their folder and the worker's wake-up call.
+    pub exports: Arc<outputs::jobs::Exports>,
 }
 
 /// The settings the running server needs.
@@ -53,6 +56,8 @@ pub struct ServerConfig {
     pub max_attachment_bytes: usize,
     /// Accept HTTP Basic sign-in on OpenRosa over plain HTTP (local use only).
     pub openrosa_allow_basic: bool,
+    /// The data folder: background exports are written under `exports/` in it.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +68,7 @@ impl Default for ServerConfig {
             max_submission_bytes: 10 * 1024 * 1024,
             max_attachment_bytes: 10 * 1024 * 1024,
             openrosa_allow_basic: false,
+            data_dir: std::path::PathBuf::from("rumbo-data"),
         }
     }
 }
@@ -73,7 +79,8 @@ impl AppState {
     pub async fn open(store: Store, config: ServerConfig) -> Result<Self, error::ApiError> {
         let analytics = Arc::new(analytics::Analytics::new());
         let collect = Arc::new(collect::Collection::new(store.clone(), analytics.clone()));
-        let state = Self { store, config: Arc::new(config), collect, analytics };
+        let exports = Arc::new(outputs::jobs::Exports::new(config.data_dir.join("exports")));
+        let state = Self { store, config: Arc::new(config), collect, analytics, exports };
         state.analytics.reload(&state).await?;
         Ok(state)
     }
@@ -89,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(collect::api::router())
         .merge(collect::web::router())
         .merge(collect::import::router())
+        .merge(outputs::exports::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)
@@ -158,13 +166,17 @@ async fn security_headers(
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
-/// requests under way.
+/// requests under way. The export worker runs meanwhile; on shutdown it gives its job back,
+/// to be resumed on the next start.
 pub async fn launch_with_listener(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let exports = outputs::jobs::Worker::start(state.clone());
+    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    exports.stop().await;
+    served
 }
 
 /// Completes on Ctrl-C or SIGTERM.

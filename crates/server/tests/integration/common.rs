@@ -20,6 +20,8 @@ pub const LIM: &str =
 pub struct TestServer {
     pub base: String,
     pub db: TestDb,
+    /// The server's data folder (background exports are written in it).
+    pub data: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -37,89 +39,99 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState::open(db.store.clone(), ServerConfig::default()).await.expect("state");
+        let data = tempfile::tempdir().expect("data folder");
+        let config = ServerConfig { data_dir: data.path().to_path_buf(), ..ServerConfig::default() };
+        let state = AppState::open(db.store.clone(), config).await.expect("state");
         tokio::spawn(rumbo_server::launch_with_listener(state, listener, async {
             let _ = stopped.await;
         }));
-        TestServer { base, db, stop: Some(stop) }
+        TestServer { base, db, data, stop: Some(stop) }
     }
 
     /// Serves a store holding Colombia and Peru, one admin-1 area each, a site in Peru, and
     /// the users `admin` (regional), `im_col` (IM officer, Colombia), `admin_col` (admin,
     /// Colombia), `enumerator` (Colombia) and `viewer` (regional).
     pub async fn with_fixture(db: TestDb) -> TestServer {
-        let actor = Actor::system("test");
-        for (code, iso2, name) in [("COL", "CO", "Colombia"), ("PER", "PE", "Peru")] {
-            db.upsert_country(
-                &actor,
-                &CountryInput {
-                    code: code.into(),
-                    iso2: iso2.into(),
-                    name_en: name.into(),
-                    name_es: name.into(),
-                    name_pt: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-        }
-        for (country, pcode, name, geometry) in
-            [("COL", "CO-NSA", "Norte de Santander", NSA), ("PER", "PE-LIM", "Lima", LIM)]
-        {
-            let mut a = AdminAreaInput {
-                country_code: country.into(),
-                pcode: pcode.into(),
-                level: 1,
-                name_en: name.into(),
-                geometry: Some(geometry.into()),
-                ..Default::default()
-            };
-            a.normalise();
-            db.create_admin_area(&actor, &a).await.unwrap();
-        }
-        db.create_site(
+        seed(&db).await;
+        TestServer::start(db).await
+    }
+}
+
+/// The fixture of [`TestServer::with_fixture`], in a store (for tests that run the server's
+/// parts without serving).
+pub async fn seed(db: &TestDb) {
+    let actor = Actor::system("test");
+    for (code, iso2, name) in [("COL", "CO", "Colombia"), ("PER", "PE", "Peru")] {
+        db.upsert_country(
             &actor,
-            &SiteInput {
-                country_code: "PER".into(),
-                code: "PER-FMP-001".into(),
-                name: "Terminal Plaza Norte".into(),
-                kind: SiteKind::BusTerminal,
-                latitude: -12.0,
-                longitude: -77.06,
-                admin_area_pcode: Some("PE-LIM".into()),
-                active: true,
+            &CountryInput {
+                code: code.into(),
+                iso2: iso2.into(),
+                name_en: name.into(),
+                name_es: name.into(),
+                name_pt: name.into(),
             },
         )
         .await
         .unwrap();
-        let hash = hash_password(PASSWORD);
-        for (username, role, all, countries) in [
-            ("admin", Role::Admin, true, vec![]),
-            ("im_col", Role::ImOfficer, false, vec!["COL".to_string()]),
-            ("admin_col", Role::Admin, false, vec!["COL".to_string()]),
-            ("enumerator", Role::Enumerator, false, vec!["COL".to_string()]),
-            ("viewer", Role::Viewer, true, vec![]),
-        ] {
-            db.save_user(
-                &actor,
-                None,
-                &UserInput {
-                    username: username.into(),
-                    display_name: format!("Test {username}"),
-                    role,
-                    organisation_id: None,
-                    all_countries: all,
-                    countries,
-                    active: true,
-                },
-                Some(&hash),
-            )
-            .await
-            .unwrap();
-        }
-        TestServer::start(db).await
     }
+    for (country, pcode, name, geometry) in
+        [("COL", "CO-NSA", "Norte de Santander", NSA), ("PER", "PE-LIM", "Lima", LIM)]
+    {
+        let mut a = AdminAreaInput {
+            country_code: country.into(),
+            pcode: pcode.into(),
+            level: 1,
+            name_en: name.into(),
+            geometry: Some(geometry.into()),
+            ..Default::default()
+        };
+        a.normalise();
+        db.create_admin_area(&actor, &a).await.unwrap();
+    }
+    db.create_site(
+        &actor,
+        &SiteInput {
+            country_code: "PER".into(),
+            code: "PER-FMP-001".into(),
+            name: "Terminal Plaza Norte".into(),
+            kind: SiteKind::BusTerminal,
+            latitude: -12.0,
+            longitude: -77.06,
+            admin_area_pcode: Some("PE-LIM".into()),
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
+    let hash = hash_password(PASSWORD);
+    for (username, role, all, countries) in [
+        ("admin", Role::Admin, true, vec![]),
+        ("im_col", Role::ImOfficer, false, vec!["COL".to_string()]),
+        ("admin_col", Role::Admin, false, vec!["COL".to_string()]),
+        ("enumerator", Role::Enumerator, false, vec!["COL".to_string()]),
+        ("viewer", Role::Viewer, true, vec![]),
+    ] {
+        db.save_user(
+            &actor,
+            None,
+            &UserInput {
+                username: username.into(),
+                display_name: format!("Test {username}"),
+                role,
+                organisation_id: None,
+                all_countries: all,
+                countries,
+                active: true,
+            },
+            Some(&hash),
+        )
+        .await
+        .unwrap();
+    }
+}
 
+impl TestServer {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

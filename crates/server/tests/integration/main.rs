@@ -8,6 +8,7 @@ mod api;
 mod browser;
 mod collection_pages;
 mod demo;
+mod exports;
 mod imports;
 mod openrosa;
 mod pages;
