@@ -598,15 +598,13 @@ async fn aggregates(
     lang: Lang,
     ApiQuery(p): ApiQuery<AggregateParams>,
 ) -> ApiResult<axum::response::Response> {
-    match p.format.as_deref().map(str::trim).unwrap_or("json") {
+    match p.format.as_deref().map_or("json", str::trim) {
         "" | "json" => Ok(Json(answer(&state, caller.as_ref(), &p, lang).await?).into_response()),
         format @ ("csv" | "xlsx" | "geojson") => {
             let (def, table) = table(&state, caller.as_ref(), &p, lang).await?;
             crate::outputs::tables::download(&state, &def.id, &table, format).await
         }
-        other => {
-            Err(ApiError::invalid("format", format!("`{other}` is not a format: use json, csv, xlsx or geojson")))
-        }
+        other => Err(ApiError::invalid("format", format!("`{other}` is not a format: use json, csv, xlsx or geojson"))),
     }
 }
 
