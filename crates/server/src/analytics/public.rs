@@ -169,6 +169,9 @@ struct PublicPage {
     headlines: Vec<Headline>,
     cards: Vec<Card>,
     empty: bool,
+    /// Open data: each public indicator's name and the address of its full public table
+    /// (without `format`).
+    open_data: Vec<(String, String)>,
 }
 
 /// Rendered pages, by address and language, kept as long as the tables they show.
@@ -248,6 +251,18 @@ async fn page(state: &AppState, lang: Lang, uri: &Uri, q: PublicQuery) -> Result
         crumbs.push((labels.country_name(c, lang), format!("/public/{c}")));
     }
     let empty = headlines.is_empty() && cards.is_empty();
+    let open_data = indicators(state)
+        .iter()
+        .map(|def| {
+            let by: Vec<&str> = rumbo_analytics::disclosure::public_dims(def).iter().map(|d| d.as_str()).collect();
+            let mut pairs = vec![("indicator", def.id.clone()), ("by", by.join(","))];
+            if let Some(c) = &country {
+                pairs.push(("country", c.clone()));
+            }
+            let query = serde_html_form::to_string(pairs).unwrap_or_default();
+            (def.name_in(lang.code()).to_owned(), format!("/api/v1/aggregates?{query}"))
+        })
+        .collect();
     let html = askama::Template::render(&PublicPage {
         c: Chrome::new(lang, None, uri, "pub.title"),
         countries: country_choices,
@@ -257,6 +272,7 @@ async fn page(state: &AppState, lang: Lang, uri: &Uri, q: PublicQuery) -> Result
         headlines,
         cards,
         empty,
+        open_data,
     })
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Ok(mut pages) = state.analytics.public_pages.0.lock() {

@@ -329,6 +329,17 @@ crate::server_tests! {
         assert_eq!(r.status(), 200);
         let html = r.text().await.unwrap();
         assert!(html.contains("/public/data.csv?"), "{html}");
+        // Open data: each public indicator's whole public table, in every format.
+        assert!(html.contains("id=\"open-data\""), "{html}");
+        assert!(!html.contains("pub_debt_detail"));
+        for format in ["csv", "xlsx", "geojson"] {
+            let r = client()
+                .get(s.url(&format!("/api/v1/aggregates?indicator=pub_people&by=round,country,adm1,sex,age_group&country=PER&format={format}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{format}");
+        }
         let r = client().get(s.url("/public/XXX")).send().await.unwrap();
         assert_eq!(r.status(), 404);
         let r = client().get(s.url("/public/data.csv?indicator=pub_people&by=country")).send().await.unwrap();
