@@ -105,6 +105,15 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("nav.dashboard", ["Dashboard", "Tablero", "Painel"]),
     ("dash.title", ["Dashboard", "Tablero", "Painel"]),
     ("pub.title", ["Public figures", "Cifras públicas", "Números públicos"]),
+    ("pub.open_data", ["Open data", "Datos abiertos", "Dados abertos"]),
+    (
+        "pub.open_data_lead",
+        [
+            "Each indicator's public table, by round, country, admin 1, sex and age group, with an HXL hashtag row.",
+            "La tabla pública de cada indicador, por ronda, país, admin 1, sexo y grupo de edad, con una fila de etiquetas HXL.",
+            "A tabela pública de cada indicador, por rodada, país, admin 1, sexo e faixa etária, com uma linha de etiquetas HXL.",
+        ],
+    ),
     (
         "pub.link",
         [
