@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use rumbo_domain::boundaries::BoundaryOptions;
 use rumbo_domain::demo;
 use rumbo_domain::secrets::{check_password_strength, hash_password, new_secret, secret_hash};
+use rumbo_server::outputs::report::ReportParams;
 use rumbo_server::settings::{EXAMPLE_CONFIG, Settings, sqlite_url};
 use rumbo_server::{AppState, ServerConfig};
 use rumbo_store::Store;
@@ -83,6 +84,26 @@ enum Command {
     Reaggregate {
         #[command(flatten)]
         settings: Settings,
+    },
+    /// Write a situation report (public figures of a country, or the region, for a round) as PDF or HTML.
+    Report {
+        /// The country (ISO alpha-3, e.g. COL); leave it out for the regional report.
+        #[arg(long)]
+        country: Option<String>,
+        /// The round, by name ("Ronda 3 – 2025") or id.
+        #[arg(long)]
+        round: String,
+        /// The report's language: es, pt or en.
+        #[arg(long, default_value = "es")]
+        lang: String,
+        /// pdf or html.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// Where to write it (default: a name made from the country, round and language).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Box<Settings>,
     },
 }
 
@@ -252,6 +273,10 @@ async fn main() -> Result<()> {
             indicators_command(command, &settings.load().map_err(anyhow::Error::msg)?).await
         }
         Command::Reaggregate { settings } => reaggregate(&settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::Report { country, round, lang, format, output, settings } => {
+            let params = ReportParams { country, round: Some(round), lang: Some(lang), format: Some(format) };
+            report_command(&params, output, &settings.load().map_err(anyhow::Error::msg)?).await
+        }
     }
 }
 
@@ -316,6 +341,36 @@ async fn reaggregate(settings: &Settings) -> Result<()> {
     println!(
         "read {read} submissions, wrote {cells} cells in {seconds:.1} s ({:.0} submissions a second)",
         read as f64 / seconds.max(1e-9)
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `rumbo report`: the situation report, as the server makes it, written to a file.
+async fn report_command(params: &ReportParams, output: Option<PathBuf>, settings: &Settings) -> Result<()> {
+    use rumbo_server::outputs::report;
+    init_logging(settings);
+    let store = open_store(settings).await?;
+    let state = open_state(&store).await?;
+    let started = std::time::Instant::now();
+    let problem = |e: rumbo_server::error::ApiError| match e.field() {
+        Some(_) => anyhow::anyhow!("--{e}"),
+        None => anyhow::anyhow!("{e}"),
+    };
+    let format = report::ReportFormat::parse(params.format.as_deref()).map_err(problem)?;
+    let request = report::resolve(&state, params, rumbo_server::i18n::Lang::Es).await.map_err(problem)?;
+    let built = report::build(&state, &request).await.map_err(problem)?;
+    let gathered = started.elapsed().as_secs_f64();
+    let bytes = report::write_as(built, format).await.map_err(problem)?;
+    let path = output.unwrap_or_else(|| PathBuf::from(request.file_name(format)));
+    std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "wrote {} ({} KiB) in {:.2} s: figures gathered in {gathered:.2} s, written as {} in {:.2} s",
+        path.display(),
+        bytes.len().div_ceil(1024),
+        started.elapsed().as_secs_f64(),
+        format.extension(),
+        started.elapsed().as_secs_f64() - gathered,
     );
     store.close().await;
     Ok(())

@@ -16,24 +16,78 @@ fn main() {
             KeyFigure::new("Personas entrevistadas", "1.204", "n = 1.204"),
             KeyFigure::new("Flujo estimado", "2.010", "n = 98"),
         ],
-        sections: vec![Section {
-            heading: "Flujos".into(),
-            intro: Some("Personas observadas por área.".into()),
-            charts: vec![Chart {
-                title: "Personas por departamento".into(),
-                svg: bars.into(),
-                note: Some("n = 412".into()),
-            }],
-            table: Some(Table {
-                caption: "Personas por departamento".into(),
-                headers: vec!["Departamento".into(), "Personas".into(), "n".into()],
-                rows: vec![
-                    vec!["Arauca".into(), "8.000".into(), "200".into()],
-                    vec!["Norte de Santander".into(), "4.345".into(), "212".into()],
-                ],
-                note: Some("1 celda suprimida".into()),
-            }),
-        }],
+        sections: vec![
+            Section {
+                heading: "Flujos".into(),
+                intro: Some("Personas observadas por área.".into()),
+                charts: vec![Chart {
+                    title: "Personas por departamento".into(),
+                    svg: bars.into(),
+                    note: Some("n = 412".into()),
+                }],
+                table: Some(Table {
+                    caption: "Personas por departamento".into(),
+                    headers: vec!["Departamento".into(), "Personas".into(), "n".into()],
+                    rows: vec![
+                        vec!["Arauca".into(), "8.000".into(), "200".into()],
+                        vec!["Norte de Santander".into(), "4.345".into(), "212".into()],
+                    ],
+                    note: Some("1 celda suprimida".into()),
+                }),
+            },
+            Section {
+                heading: "Necesidades".into(),
+                table: Some(Table {
+                    caption: "Necesidades — por área de nivel 1".into(),
+                    headers: [
+                        "Área de nivel 1",
+                        "Alimentos",
+                        "Agua potable",
+                        "Alojamiento",
+                        "Atención en salud",
+                        "Documentación o regularización",
+                        "Empleo",
+                        "Información",
+                        "Dinero en efectivo",
+                        "Transporte",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    rows: vec![
+                        [
+                            "Norte de Santander",
+                            "64,0\u{a0}%",
+                            "19,1\u{a0}%",
+                            "40,2\u{a0}%",
+                            "19,6\u{a0}%",
+                            "23,9\u{a0}%",
+                            "35,3\u{a0}%",
+                            "26,6\u{a0}%",
+                            "41,5\u{a0}%",
+                            "20,4\u{a0}%",
+                        ]
+                        .map(String::from)
+                        .to_vec(),
+                        [
+                            "Total",
+                            "64,0\u{a0}%",
+                            "19,1\u{a0}%",
+                            "40,2\u{a0}%",
+                            "19,6\u{a0}%",
+                            "23,9\u{a0}%",
+                            "35,3\u{a0}%",
+                            "26,6\u{a0}%",
+                            "41,5\u{a0}%",
+                            "20,4\u{a0}%",
+                        ]
+                        .map(String::from)
+                        .to_vec(),
+                    ],
+                    note: None,
+                }),
+                ..Section::default()
+            },
+        ],
         map: Some(Chart { title: "Mapa".into(), svg: bars.into(), note: None }),
         methodology: vec!["Los conteos del registro se suman por punto y día.".into()],
         sources: vec![Fact::new("Formularios", "rumbo_fmr, rumbo_fms"), Fact::new("Envíos", "1.616")],

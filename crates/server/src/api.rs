@@ -98,6 +98,7 @@ async fn openapi() -> impl IntoResponse {
     doc.merge(crate::collect::api::CollectionDoc::openapi());
     doc.merge(crate::collect::import::ImportDoc::openapi());
     doc.merge(crate::analytics::api::AnalyticsDoc::openapi());
+    doc.merge(crate::outputs::report::ReportsDoc::openapi());
     doc.merge(crate::outputs::exports::ExportsDoc::openapi());
     Json(doc)
 }

@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(collect::api::router())
         .merge(collect::web::router())
         .merge(collect::import::router())
+        .merge(outputs::report::router())
         .merge(outputs::exports::router())
         .merge(pages::router())
         .route("/healthz", get(healthz))

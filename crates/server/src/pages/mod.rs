@@ -156,6 +156,8 @@ impl Chrome {
             if caller.allows(Permission::ViewAnalytics, None) {
                 let active = ["/dashboard", "/indicators"].iter().any(|p| path.starts_with(p));
                 nav.insert(1, NavItem { label: lang.t("nav.dashboard"), href: "/dashboard", active, enabled: true });
+                let active = path.starts_with("/reports");
+                nav.insert(2, NavItem { label: lang.t("report.nav"), href: "/reports", active, enabled: true });
             }
             let collects = [Permission::Submit, Permission::ViewSubmissions, Permission::ManageForms];
             if collects.iter().any(|p| caller.allows(*p, None)) {

@@ -13,4 +13,5 @@ mod imports;
 mod openrosa;
 mod pages;
 mod public;
+mod reports;
 mod webform_browser;
