@@ -175,7 +175,9 @@ pub async fn launch_with_listener(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let exports = outputs::jobs::Worker::start(state.clone());
+    let warm = tokio::spawn(analytics::public::warm(state.clone()));
     let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    warm.abort();
     exports.stop().await;
     served
 }

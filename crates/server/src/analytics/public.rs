@@ -101,6 +101,22 @@ async fn compute(state: &AppState, indicator: &str, version: u64) -> Result<Arc<
     Ok(table)
 }
 
+/// Protects the tables of every public indicator once, in the background, so that the
+/// first reader of the public pages does not wait for them.
+pub async fn warm(state: AppState) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started = Instant::now();
+    let defs = indicators(&state);
+    for def in &defs {
+        if let Err(e) = table(&state, &def.id).await {
+            tracing::debug!(indicator = %def.id, error = %e, "public table not protected");
+        }
+    }
+    if !defs.is_empty() {
+        tracing::info!(indicators = defs.len(), seconds = started.elapsed().as_secs(), "public tables protected");
+    }
+}
+
 /// The public answer to `request` (`privileged` and `scope` are ignored: public figures are
 /// the same for everyone).
 pub async fn answer(state: &AppState, request: &Request) -> Result<Answer, QueryError> {
