@@ -387,7 +387,34 @@ impl Protected {
                 break;
             }
         }
-        None
+        self.towards_the_totals(target)
+    }
+
+    /// The box that always fits: take the largest finest cell `x` under the target, and in
+    /// every dimension the chain from `x`'s position up to the total (an area, its country,
+    /// the region: all `+`). Every corner is a total of `x` and more, so it holds at least
+    /// what `x` holds.
+    fn towards_the_totals(&self, target: &Coord) -> Option<Vec<Coord>> {
+        let finest: Vec<u8> = self.axes.iter().map(|a| a.levels.iter().copied().max().unwrap_or(0)).collect();
+        let chain = |axis: usize, mut p: u32| {
+            let mut out = vec![p];
+            while p != TOTAL {
+                p = self.axes[axis].parents[p as usize];
+                out.push(p);
+            }
+            out
+        };
+        let under =
+            |c: &Coord| (0..AXES).all(|i| self.axes[i].level(c[i]) == finest[i] && chain(i, c[i]).contains(&target[i]));
+        let (x, _) = self
+            .cells
+            .iter()
+            .filter(|(c, cell)| cell.size > 0.0 && under(c))
+            .max_by(|a, b| a.1.size.total_cmp(&b.1.size).then(b.0.cmp(a.0)))?;
+        let moves: Vec<Vec<(u32, i8)>> =
+            (0..AXES).map(|i| chain(i, x[i]).into_iter().map(|p| (p, 1)).collect()).collect();
+        let corners = corners(&[&moves[0], &moves[1], &moves[2], &moves[3]]);
+        corners.iter().all(|c| self.size(c) > 0.0).then_some(corners)
     }
 
     /// How many cells are published and how many are not.
@@ -680,6 +707,11 @@ disaggregations = [{dims}]
     type Finest = Vec<([String; 5], f64)>;
 
     fn random_finest(seed: u64) -> Finest {
+        random_table(seed, false)
+    }
+
+    /// `sparse`: mostly empty cells and ones, as a survey's finest cells are.
+    fn random_table(seed: u64, sparse: bool) -> Finest {
         let mut rng = Random(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut out = Vec::new();
         let all =
@@ -692,6 +724,8 @@ disaggregations = [{dims}]
                     for age in ["0-4", "18-59", "60+"] {
                         // Mostly small numbers, some zeros, some large.
                         let v = match rng.below(10) {
+                            0..=6 if sparse => 0,
+                            7..=8 if sparse => 1 + rng.below(2),
                             0..=1 => 0,
                             2..=5 => 1 + rng.below(6),
                             _ => 5 + rng.below(40),
@@ -855,6 +889,20 @@ disaggregations = [{dims}]
             assert_eq!(recovered, 0, "seed {seed}: {recovered} of {hidden} hidden cells recomputed");
         }
         assert!(hidden_total > 50, "the random tables should have small cells to hide ({hidden_total})");
+    }
+
+    #[test]
+    fn sparse_tables_are_protected_without_being_withheld() {
+        for seed in 20..=27 {
+            let finest = random_table(seed, true);
+            let d = def("count", r#""round", "country", "adm1", "sex", "age_group""#);
+            let mut table = Protected::from_answers(&d, public_dims(&d), &answers(&finest));
+            table.protect();
+            let (shown, hidden) = table.counts();
+            assert!(shown > 0, "seed {seed}: the whole table was withheld ({hidden} hidden)");
+            let (_, recovered) = attack(&table, &finest);
+            assert_eq!(recovered, 0, "seed {seed}");
+        }
     }
 
     #[test]
