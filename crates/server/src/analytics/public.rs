@@ -24,7 +24,7 @@ const FRESH_FOR: Duration = Duration::from_mins(1);
 /// The protected tables, by indicator.
 #[derive(Default)]
 pub struct Tables {
-    tables: std::sync::Mutex<HashMap<String, Entry>>,
+    kept: std::sync::Mutex<HashMap<String, Entry>>,
     /// One table computed at a time.
     building: tokio::sync::Mutex<()>,
     /// Indicators whose stale table is being computed again in the background.
@@ -42,7 +42,7 @@ struct Entry {
 impl Tables {
     /// The table kept for `def`, and whether it is still fresh.
     fn get(&self, def: &IndicatorDef, version: u64) -> Option<(Arc<Protected>, bool)> {
-        let tables = self.tables.lock().ok()?;
+        let tables = self.kept.lock().ok()?;
         let e = tables.get(&def.id).filter(|e| e.def == *def)?;
         Some((e.table.clone(), e.version == version || e.at.elapsed() < FRESH_FOR))
     }
@@ -95,7 +95,7 @@ async fn compute(state: &AppState, indicator: &str, version: u64) -> Result<Arc<
     let table = Arc::new(Protected::build(&state.store, &registry, &def.id).await?);
     let (shown, hidden) = table.counts();
     tracing::debug!(indicator = %def.id, shown, hidden, ms = started.elapsed().as_millis(), "public table protected");
-    if let Ok(mut tables) = cache.tables.lock() {
+    if let Ok(mut tables) = cache.kept.lock() {
         tables.insert(def.id.clone(), Entry { version, at: Instant::now(), def: def.clone(), table: table.clone() });
     }
     Ok(table)

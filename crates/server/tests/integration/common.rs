@@ -176,6 +176,39 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A multipart body of `(name, file name, content)` parts, and its content type.
+/// Publishes a form (an XLSForm as markdown or xlsx, named `name`) for `countries`
+/// (`"PER"`, `"COL,PER"`) through the API; its id.
+pub async fn publish_form(s: &TestServer, token: &str, name: &str, form: &[u8], countries: &str) -> i64 {
+    let (content_type, body) = multipart(&[("file", Some(name), form), ("countries", None, countries.as_bytes())]);
+    let r = client()
+        .post(s.url("/api/v1/forms"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    body["form"]["id"].as_i64().unwrap()
+}
+
+/// Sends one submission's answers (JSON) through the API; its id.
+pub async fn submit_answers(s: &TestServer, token: &str, form: i64, data: Value) -> i64 {
+    let r = client()
+        .post(s.url(&format!("/api/v1/forms/{form}/submissions")))
+        .bearer_auth(token)
+        .json(&json!({ "data": data }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
 pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "rumbo-test-boundary";
     let mut body = Vec::new();

@@ -17,7 +17,7 @@ use rumbo_server::{AppState, ServerConfig};
 use rumbo_store::collection::Channel;
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, client, csrf_of, multipart};
+use crate::common::{TestServer, client, csrf_of, multipart, publish_form, submit_answers};
 
 const FORM: &str = "| survey |\n\
     | | type | name | label | required | sensitive |\n\
@@ -77,32 +77,12 @@ fn answers(i: usize) -> Value {
 }
 
 async fn publish(s: &TestServer, token: &str) -> i64 {
-    let (content_type, body) =
-        multipart(&[("file", Some("exp_test.md"), FORM.as_bytes()), ("countries", None, b"COL,PER")]);
-    let r = client()
-        .post(s.url("/api/v1/forms"))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, 201, "{body}");
-    body["form"]["id"].as_i64().unwrap()
+    publish_form(s, token, "exp_test.md", FORM.as_bytes(), "COL,PER").await
 }
 
 async fn fill(s: &TestServer, token: &str, form: i64, n: usize) {
     for i in 0..n {
-        let r = client()
-            .post(s.url(&format!("/api/v1/forms/{form}/submissions")))
-            .bearer_auth(token)
-            .json(&json!({ "data": answers(i) }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        submit_answers(s, token, form, answers(i)).await;
     }
 }
 
@@ -209,7 +189,7 @@ crate::server_tests! {
         // Listed; deleted with its file; gone.
         let list: Value = client().get(s.url("/api/v1/exports")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
         assert_eq!(list[0]["id"].as_i64(), Some(id));
-        let files = || std::fs::read_dir(s.data.path().join("exports")).map(|d| d.count()).unwrap_or(0);
+        let files = || std::fs::read_dir(s.data.path().join("exports")).map_or(0, Iterator::count);
         assert_eq!(files(), 1);
         let r = client().delete(s.url(&format!("/api/v1/exports/{id}"))).bearer_auth(&admin).send().await.unwrap();
         assert_eq!(r.status(), 204);

@@ -3,13 +3,14 @@
 //! recompute any hidden cell.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use reqwest::StatusCode;
 use rumbo_analytics::disclosure::recoverable;
 use rumbo_store::model::{Actor, AdminAreaInput, SiteInput, SiteKind};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, client, multipart};
+use crate::common::{TestServer, client, publish_form, submit_answers};
 
 const SURVEY: &str = "| survey |\n\
     | | type | name | label | required | calculation | sensitive |\n\
@@ -114,20 +115,7 @@ async fn places(s: &TestServer) {
 
 /// Interviews spread unevenly over points, sexes and ages: many small cells.
 async fn interviews(s: &TestServer, token: &str) {
-    let (content_type, body) =
-        multipart(&[("file", Some("pub_test.md"), SURVEY.as_bytes()), ("countries", None, b"PER,COL")]);
-    let r = client()
-        .post(s.url("/api/v1/forms"))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, 201, "{body}");
-    let form = body["form"]["id"].as_i64().unwrap();
+    let form = publish_form(s, token, "pub_test.md", SURVEY.as_bytes(), "PER,COL").await;
     let sites = ["PER-FMP-001", "PER-FMP-002", "PER-FMP-003", "COL-FMP-001", "COL-FMP-002"];
     // (site, sex, age) with how many of each: the big ones and a scatter of ones and twos.
     let mut plan: Vec<(&str, &str, u32, usize)> = Vec::new();
@@ -146,14 +134,7 @@ async fn interviews(s: &TestServer, token: &str) {
                 "debt": if k % 4 == 1 { "yes" } else { "no" },
                 "meta": { "instanceID": format!("uuid:pub-{n}") },
             });
-            let r = client()
-                .post(s.url(&format!("/api/v1/forms/{form}/submissions")))
-                .bearer_auth(token)
-                .json(&json!({ "data": data }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+            submit_answers(s, token, form, data).await;
         }
     }
 }
@@ -207,7 +188,7 @@ crate::server_tests! {
             for filter in filters {
                 let mut path = format!("/api/v1/aggregates?indicator=pub_people&by={}", by.join(","));
                 if let Some((i, v)) = &filter {
-                    path.push_str(&format!("&{}={v}", dims[*i]));
+                    let _ = write!(path, "&{}={v}", dims[*i]);
                 }
                 let (status, answer) = anonymous(&s, &path).await;
                 asked += 1;

@@ -12,7 +12,7 @@ use chrono::{Days, Utc};
 use rumbo_charts::{Format, Locale};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, client, multipart};
+use crate::common::{TestServer, client, publish_form, submit_answers};
 
 const REGISTRY: &str = "| survey |\n\
     | | type | name | label | required |\n\
@@ -95,31 +95,11 @@ headline = true
 "#;
 
 async fn publish(s: &TestServer, token: &str, name: &str, form: &str) -> i64 {
-    let (content_type, body) = multipart(&[("file", Some(name), form.as_bytes()), ("countries", None, b"PER")]);
-    let r = client()
-        .post(s.url("/api/v1/forms"))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, 201, "{body}");
-    body["form"]["id"].as_i64().unwrap()
+    publish_form(s, token, name, form.as_bytes(), "PER").await
 }
 
 async fn submit(s: &TestServer, token: &str, form: i64, data: Value) {
-    let r = client()
-        .post(s.url(&format!("/api/v1/forms/{form}/submissions")))
-        .bearer_auth(token)
-        .json(&json!({ "data": data }))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    assert_eq!(status, 201, "{}", r.text().await.unwrap());
+    submit_answers(s, token, form, data).await;
 }
 
 async fn get_json(s: &TestServer, token: &str, path: &str) -> Value {
