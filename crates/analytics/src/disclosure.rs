@@ -64,7 +64,10 @@ struct Axis {
     /// 0 the total, 1 a value (a country on the geography axis), 2 an admin 1 area.
     levels: Vec<u8>,
     parents: Vec<u32>,
-    index: HashMap<(u8, String), u32>,
+    /// By level, parent and code: an area without a p-code (`""`) is one per country.
+    index: HashMap<(u8, u32, String), u32>,
+    /// By level and code, for filters.
+    by_code: HashMap<(u8, String), u32>,
     children: Vec<Vec<u32>>,
 }
 
@@ -79,7 +82,7 @@ impl Axis {
     }
 
     fn intern(&mut self, level: u8, code: &str, parent: u32) -> u32 {
-        if let Some(&i) = self.index.get(&(level, code.to_owned())) {
+        if let Some(&i) = self.index.get(&(level, parent, code.to_owned())) {
             return i;
         }
         let i = self.codes.len() as u32;
@@ -88,12 +91,13 @@ impl Axis {
         self.parents.push(parent);
         self.children.push(Vec::new());
         self.children[parent as usize].push(i);
-        self.index.insert((level, code.to_owned()), i);
+        self.index.insert((level, parent, code.to_owned()), i);
+        self.by_code.entry((level, code.to_owned())).or_insert(i);
         i
     }
 
     fn find(&self, level: u8, code: &str) -> Option<u32> {
-        self.index.get(&(level, code.to_owned())).copied()
+        self.by_code.get(&(level, code.to_owned())).copied()
     }
 
     fn level(&self, p: u32) -> u8 {
@@ -572,7 +576,9 @@ impl Protected {
 
     fn keys(&self, by: &[Dim], coord: &Coord) -> BTreeMap<String, String> {
         let mut keys = BTreeMap::new();
-        for d in by {
+        // An admin-1 row says its country too: areas without a p-code are one per country.
+        let with_country = by.contains(&Dim::Adm1) && !by.contains(&Dim::Country);
+        for d in by.iter().chain(with_country.then_some(&Dim::Country)) {
             let code = match d {
                 Dim::Country => {
                     let g = &self.axes[GEO];
@@ -714,8 +720,16 @@ disaggregations = [{dims}]
     fn random_table(seed: u64, sparse: bool) -> Finest {
         let mut rng = Random(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut out = Vec::new();
-        let all =
-            [("COL", "CO05"), ("COL", "CO08"), ("COL", "CO11"), ("PER", "PE15"), ("PER", "PE20"), ("ECU", "EC01")];
+        // Points without an admin-1 area count under "" in their country.
+        let all = [
+            ("COL", "CO05"),
+            ("COL", "CO08"),
+            ("COL", ""),
+            ("PER", "PE15"),
+            ("PER", "PE20"),
+            ("PER", ""),
+            ("ECU", "EC01"),
+        ];
         // Tables of different shapes: a country with one area, or two, or three.
         let areas: Vec<(&str, &str)> = all.iter().copied().filter(|_| rng.below(6) != 0).collect();
         for round in ["1", "2"] {
@@ -806,7 +820,8 @@ disaggregations = [{dims}]
         // Every breakdown, with single-value filters on the other dimensions.
         let mut filter_sets: Vec<Vec<(Dim, Vec<String>)>> = vec![vec![]];
         for (i, d) in dims.iter().enumerate() {
-            let mut seen: Vec<String> = finest.iter().map(|(k, _)| k[i].clone()).collect();
+            // (An area without a p-code cannot be asked for by name.)
+            let mut seen: Vec<String> = finest.iter().map(|(k, _)| k[i].clone()).filter(|v| !v.is_empty()).collect();
             seen.sort();
             seen.dedup();
             let mut more = Vec::new();
@@ -846,25 +861,19 @@ disaggregations = [{dims}]
         let mut targets = Vec::new();
         for (coord, cell) in &table.cells {
             if cell.suppressed {
-                let mut keys = BTreeMap::new();
-                let by = [Dim::Round, Dim::Country, Dim::Adm1, Dim::Sex, Dim::AgeGroup];
-                for (k, v) in table.keys(&by, coord) {
-                    if !v.is_empty() {
-                        keys.insert(k, v);
+                // The dimensions of the cell that are not at their total.
+                let mut by = Vec::new();
+                for (axis, dim) in [(ROUND, Dim::Round), (SEX, Dim::Sex), (AGE, Dim::AgeGroup)] {
+                    if coord[axis] != TOTAL {
+                        by.push(dim);
                     }
                 }
-                // Totals show up as the empty code; a country cell has its own code as "adm1".
-                let g = &table.axes[GEO];
-                match g.level(coord[GEO]) {
-                    0 => {
-                        keys.remove("country");
-                        keys.remove("adm1");
-                    }
-                    1 => {
-                        keys.remove("adm1");
-                    }
-                    _ => {}
+                match table.axes[GEO].level(coord[GEO]) {
+                    0 => {}
+                    1 => by.push(Dim::Country),
+                    _ => by.extend([Dim::Country, Dim::Adm1]),
                 }
+                let keys = table.keys(&by, coord);
                 targets.push(members(&keys, &[]));
             }
         }
@@ -950,7 +959,11 @@ disaggregations = [{dims}]
         assert!(site.to_string().contains("not by site"), "{site}");
         // A country's admin 1 areas, and their total is the country's.
         let a = table.answer(&[Dim::Adm1], &[(Dim::Country, vec!["PER".into()])]).unwrap();
-        assert!(a.rows.iter().all(|r| r.keys["adm1"].starts_with("PE")));
+        assert!(
+            a.rows
+                .iter()
+                .all(|r| r.keys["country"] == "PER" && (r.keys["adm1"].starts_with("PE") || r.keys["adm1"].is_empty()))
+        );
         let country: f64 = finest.iter().filter(|(k, _)| k[1] == "PER").map(|(_, v)| v).sum();
         if !a.total.suppressed {
             assert_eq!(a.total.value, Some(country));
