@@ -344,8 +344,15 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<SubmissionRow>> {
+        // SQLite, without statistics, reads a form's rows through the (form, received) index
+        // and sorts them for every batch, which makes an export quadratic: walk the rowid
+        // from the cursor instead (the whole export then reads the table once).
+        let columns = match self {
+            Store::Sqlite(_) => ROW_COLUMNS.replacen("FROM submissions s ", "FROM submissions s NOT INDEXED ", 1),
+            Store::Postgres(_) => ROW_COLUMNS.to_string(),
+        };
         run!(self, |pool, _h| {
-            let mut qb = sqlx::QueryBuilder::new(ROW_COLUMNS);
+            let mut qb = sqlx::QueryBuilder::new(columns.as_str());
             qb.push(" WHERE s.form_id = ").push_bind(form_id);
             qb.push(" AND s.id > ").push_bind(after);
             push_submission_filter!(qb, f);
@@ -410,6 +417,12 @@ mod tests {
             .await
             .unwrap();
         (user.id, form.id)
+    }
+
+    #[test]
+    fn the_batch_query_can_walk_the_rowid() {
+        // `submissions_after` names the table this way to keep SQLite off the indexes.
+        assert_eq!(ROW_COLUMNS.matches("FROM submissions s ").count(), 1);
     }
 
     engine_tests! {

@@ -611,12 +611,12 @@ async fn write_job(state: &AppState, id: i64, run: &Run, stop: Option<&watch::Re
         return Ok(Outcome::Lost);
     }
     let mut batches = 0;
+    let mut rows = state.store.submissions_after(job.form_id, &filter, output.progress.cursor_id, run.batch).await?;
     loop {
         if stop.is_some_and(|s| *s.borrow()) {
             state.store.release_export_job(id, &run.worker).await?;
             return Ok(Outcome::Stopped);
         }
-        let rows = state.store.submissions_after(job.form_id, &filter, output.progress.cursor_id, run.batch).await?;
         if rows.is_empty() {
             blocking(move || output.file.sync_all()).await?.map_err(internal)?;
             return Ok(if state.store.finish_export_job(id, &run.worker, None).await? {
@@ -625,9 +625,14 @@ async fn write_job(state: &AppState, id: i64, run: &Run, stop: Option<&watch::Re
                 Outcome::Lost
             });
         }
+        // The next batch is read while this one is written.
+        let after = rows.last().map_or(output.progress.cursor_id, |r| r.id);
         let plan = plan.clone();
         let sensitive = access.sensitive;
-        output = blocking(move || append(output, &plan, sensitive, &rows)).await?.map_err(internal)?;
+        let write = blocking(move || append(output, &plan, sensitive, &rows));
+        let read = state.store.submissions_after(job.form_id, &filter, after, run.batch);
+        let (written, next) = tokio::join!(write, read);
+        output = written?.map_err(internal)?;
         if !record(state, id, run, output.progress).await? {
             // Cancelled or deleted while this batch was written: the file goes too.
             if state.store.export_job(id).await.map_or(true, |j| j.status == "cancelled") {
@@ -639,6 +644,7 @@ async fn write_job(state: &AppState, id: i64, run: &Run, stop: Option<&watch::Re
         if run.max_batches.is_some_and(|max| batches >= max) {
             return Ok(Outcome::Paused);
         }
+        rows = next?;
     }
 }
 
