@@ -41,7 +41,7 @@ mod pdf;
 use serde::Serialize;
 
 pub use html::{STYLESHEET, to_html, to_html_fragment};
-pub use pdf::to_pdf;
+pub use pdf::{forget_memoised, to_pdf};
 
 /// A situation report, in one language.
 #[derive(Debug, Clone, Default, Serialize)]

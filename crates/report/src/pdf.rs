@@ -150,6 +150,12 @@ fn typeset(report: &Report) -> Result<(PagedDocument, Vec<String>), ReportError>
     Ok((document, warnings.iter().map(|w| w.message.to_string()).collect()))
 }
 
+/// Drops everything Typst memoised from earlier reports, so that the next one is typeset
+/// from scratch (benchmarks; reports otherwise share what did not change between them).
+pub fn forget_memoised() {
+    typst::comemo::evict(0);
+}
+
 fn describe(errors: &[SourceDiagnostic]) -> String {
     errors
         .iter()

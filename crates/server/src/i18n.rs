@@ -332,7 +332,10 @@ const TEXTS: &[(&str, [&str; 3])] = &[
         ],
     ),
     ("report.source.forms", ["Forms", "Formularios", "Formulários"]),
-    ("report.source.submissions", ["Submissions in the round", "Envíos en la ronda", "Envios na rodada"]),
+    (
+        "report.source.submissions",
+        ["Records counted in the round", "Registros contados en la ronda", "Registros contados na rodada"],
+    ),
     ("report.source.indicators", ["Indicators", "Indicadores", "Indicadores"]),
     (
         "report.source.indicators_note",

@@ -639,31 +639,33 @@ impl Builder<'_> {
         }))
     }
 
-    /// Forms, round, submissions, indicators and when.
-    async fn sources(&self, defs: &[&IndicatorDef], generated: &str) -> ApiResult<Vec<Fact>> {
+    /// Forms, round, records counted, indicators and when. The records are what the
+    /// figures rest on, read from them (the largest n of the form's indicators counted per
+    /// submission), not counted again in the submissions: outputs read aggregates only.
+    async fn sources(
+        &self,
+        defs: &[&IndicatorDef],
+        figures: &HashMap<String, Figures>,
+        generated: &str,
+    ) -> ApiResult<Vec<Fact>> {
         let lang = self.lang;
         let mut facts = Vec::new();
-        let forms: BTreeSet<&str> = defs.iter().map(|d| d.form.as_str()).collect();
+        let mut records: BTreeMap<&str, i64> = BTreeMap::new();
+        for def in defs {
+            let n = if def.unit.is_none() { figures[&def.id].total.n } else { 0 };
+            let most = records.entry(def.form.as_str()).or_default();
+            *most = (*most).max(n);
+        }
         let threshold = defs.iter().map(|d| d.suppression).min().unwrap_or(5).max(1);
         let mut titles = Vec::new();
         let mut counts = Vec::new();
-        for form in forms {
+        for (form, n) in records {
             let Ok(entry) = self.state.collect.entry(form).await else { continue };
             let record = &entry.record;
             titles.push(format!("{} ({})", record.title, record.xml_form_id));
-            let mut total = 0;
-            for unit in &self.units {
-                let filter = rumbo_store::collection::SubmissionFilter {
-                    round_id: Some(unit.round),
-                    country: Some(unit.country.clone()),
-                    limit: Some(1),
-                    ..Default::default()
-                };
-                total += self.state.store.list_submissions(record.id, &filter).await?.total;
-            }
-            // A handful of submissions is itself a small cell.
-            let count = if total >= i64::from(threshold) || total == 0 {
-                self.locale.number(total as f64, 0)
+            // A handful of records is itself a small cell.
+            let count = if n >= i64::from(threshold) || n == 0 {
+                self.locale.number(n as f64, 0)
             } else {
                 lang.t("report.fewer_than").replace("{n}", &threshold.to_string())
             };
@@ -833,7 +835,7 @@ pub async fn build(state: &AppState, req: &ReportRequest) -> ApiResult<Report> {
     }
 
     let generated = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let sources = b.sources(&defs, &generated).await?;
+    let sources = b.sources(&defs, &figures, &generated).await?;
     let place = match &req.country {
         Some(c) => b.labels.country_name(c, lang),
         None => lang.t("dash.region").to_owned(),

@@ -241,6 +241,9 @@ crate::server_tests! {
             assert!(flat.contains(&squeeze("Personas contadas [#1] <b>")), "markup in names prints as text:\n{text}");
             assert!(flat.contains(&squeeze("Necesita alimentos \\ agua")), "{text}");
             assert!(!text.contains("Secret incident"), "restricted indicators stay out of reports:\n{text}");
+            // The sources: 24 interviews; two registry records, a small number said as such.
+            assert!(flat.contains("Registroscontadosenlaronda") && flat.contains("rep_survey:24"), "{text}");
+            assert!(flat.contains("rep_registry:menosde5"), "{text}");
         }
         // The same report in English, as a page of the site.
         let html = browser
