@@ -164,6 +164,10 @@ impl Chrome {
                 let active = ["/forms", "/submissions"].iter().any(|p| path.starts_with(p));
                 nav.push(NavItem { label: lang.t("nav.forms"), href: "/forms", active, enabled: true });
             }
+            if caller.allows(Permission::ViewSubmissions, None) {
+                let active = path.starts_with("/exports");
+                nav.push(NavItem { label: lang.t("exports.title"), href: "/exports", active, enabled: true });
+            }
             if caller.allows(Permission::Submit, None) {
                 let active = path.starts_with("/collect");
                 nav.push(NavItem { label: lang.t("nav.collect"), href: "/collect", active, enabled: true });
