@@ -114,6 +114,8 @@ struct Cell {
     /// What the threshold applies to: the value of a count or sum, the units of a share
     /// or mean.
     size: f64,
+    /// The size its own breakdown gave (the same, unless submissions arrived between two).
+    own: f64,
     suppressed: bool,
 }
 
@@ -128,6 +130,8 @@ pub struct Protected {
     pub threshold: u32,
     axes: [Axis; AXES],
     cells: HashMap<Coord, Cell>,
+    /// Each cell's size, summed from the finest cells.
+    sizes: HashMap<Coord, f64>,
 }
 
 impl Protected {
@@ -200,7 +204,7 @@ impl Protected {
                 if let Some(a) = key(Dim::AgeGroup) {
                     coord[AGE] = axes[AGE].intern(1, a, TOTAL);
                 }
-                cells.insert(coord, Cell { estimate, size: size(&estimate), suppressed: false });
+                cells.insert(coord, Cell { estimate, size: size(&estimate), own: size(&estimate), suppressed: false });
             };
             for row in &answer.rows {
                 put(&row.keys, row.estimate);
@@ -208,6 +212,31 @@ impl Protected {
             if answer.by.is_empty() || answer.rows.is_empty() {
                 put(&BTreeMap::new(), answer.total);
             }
+        }
+        // Sizes from the finest cells alone, summed up every chain to the totals: the
+        // breakdowns are read one after the other while submissions arrive, and the sizes
+        // suppression works on must add up exactly.
+        let finest: Vec<u8> = axes.iter().map(|a| a.levels.iter().copied().max().unwrap_or(0)).collect();
+        let chain = |axis: usize, mut p: u32| {
+            let mut out = vec![p];
+            while p != TOTAL {
+                p = axes[axis].parents[p as usize];
+                out.push(p);
+            }
+            out
+        };
+        let mut sizes: HashMap<Coord, f64> = HashMap::new();
+        for (coord, cell) in &cells {
+            if (0..AXES).all(|i| axes[i].levels[coord[i] as usize] == finest[i]) && cell.size > 0.0 {
+                let chains: Vec<Vec<(u32, i8)>> =
+                    (0..AXES).map(|i| chain(i, coord[i]).into_iter().map(|p| (p, 1)).collect()).collect();
+                for c in corners(&[&chains[0], &chains[1], &chains[2], &chains[3]]) {
+                    *sizes.entry(c).or_default() += cell.size;
+                }
+            }
+        }
+        for (coord, cell) in &mut cells {
+            cell.size = sizes.get(coord).copied().unwrap_or(0.0);
         }
         Protected {
             indicator: def.id.clone(),
@@ -217,11 +246,12 @@ impl Protected {
             threshold: def.suppression,
             axes,
             cells,
+            sizes,
         }
     }
 
     fn size(&self, c: &Coord) -> f64 {
-        self.cells.get(c).map_or(0.0, |c| c.size)
+        self.sizes.get(c).copied().unwrap_or(0.0)
     }
 
     fn suppressed(&self, c: &Coord) -> bool {
@@ -233,9 +263,14 @@ impl Protected {
         let threshold = f64::from(self.threshold);
         let mut primary: Vec<(Coord, f64)> = Vec::new();
         for (coord, cell) in &mut self.cells {
-            if cell.size > 0.0 && cell.size < threshold {
+            let small = |v: f64| v > 0.0 && v < threshold;
+            if small(cell.size) || small(cell.own) {
                 cell.suppressed = true;
-                primary.push((*coord, cell.size));
+                // (Small by its own breakdown only: empty in the finest cells, nothing to
+                // protect it from.)
+                if cell.size > 0.0 {
+                    primary.push((*coord, cell.size));
+                }
             }
         }
         // Finest cells first, then by size: fine small cells are the usual case, and the
