@@ -465,5 +465,25 @@ rumbo_store::engine_tests! {
         let third = Run { batch: 5, ..Run::new("third") };
         assert_eq!(jobs::run_job(&state, job.id, &third, None).await.unwrap(), Outcome::Lost);
         assert!(!std::path::Path::new(&path).exists());
+
+        // A server stopped gracefully gives its job back; the next one to start finishes it.
+        let job = jobs::create(&state, &caller, ExportRequest { form: published.form.id, ..ExportRequest::default() }).await.unwrap();
+        assert_eq!(jobs::claim(&state, "fourth", chrono::Utc::now()).await.unwrap(), Some(job.id));
+        let fourth = Run { batch: 6, max_batches: Some(2), ..Run::new("fourth") };
+        assert_eq!(jobs::run_job(&state, job.id, &fourth, None).await.unwrap(), Outcome::Paused);
+        db.release_export_job(job.id, "fourth").await.unwrap();
+        drop(state);
+        let s = TestServer::start(db).await;
+        let mut done = None;
+        for _ in 0..300 {
+            let j = s.db.export_job(job.id).await.unwrap();
+            if j.status == "done" {
+                done = Some(j);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let done = done.expect("the restarted server finishes the export");
+        assert_eq!(std::fs::read(done.file_path.unwrap()).unwrap(), expected);
     }
 }
