@@ -438,7 +438,8 @@ impl Builder<'_> {
             })
             .collect();
         bars.sort_by(|a, b| b.value.unwrap_or(-1.0).total_cmp(&a.value.unwrap_or(-1.0)));
-        bars.truncate(15);
+        // Every country of the region; the 15 largest areas of a country.
+        bars.truncate(if self.regional() { 40 } else { 15 });
         let title = format!("{} — {}", def.name_in(self.lang.code()), self.by_place_words());
         Some(Chart {
             svg: rumbo_charts::bars(&title, &bars, format_of(def.kind), &self.locale),
@@ -697,7 +698,7 @@ impl Builder<'_> {
         if self.regional() {
             let names: Vec<String> =
                 self.units.iter().map(|u| self.labels.country_name(&u.country, self.lang)).collect();
-            let _ = write!(line, " · {} ({})", names.len(), names.join(", "));
+            let _ = write!(line, " · {} ({}): {}", self.lang.t("nav.countries"), names.len(), names.join(", "));
         }
         line
     }
