@@ -477,6 +477,42 @@ pub fn uuid_v4() -> String {
 
 /// The review table as CSV: the columns every row has, then one column per answer (groups
 /// joined with `/`; repeats and lists as JSON), in the order of the first rows.
+/// The columns every submissions export starts with.
+pub const FIXED_COLUMNS: [&str; 13] = [
+    "id",
+    "instance_id",
+    "form_version",
+    "country",
+    "site",
+    "round",
+    "submitter",
+    "channel",
+    "status",
+    "errors",
+    "edits",
+    "collected_on",
+    "received_at",
+];
+
+/// A submission's cells under [`FIXED_COLUMNS`].
+pub fn fixed_cells(row: &SubmissionRow) -> [String; 13] {
+    [
+        row.id.to_string(),
+        row.instance_id.clone(),
+        row.version.clone(),
+        row.country_code.clone().unwrap_or_default(),
+        row.site_code.clone().unwrap_or_default(),
+        row.round_name.clone().unwrap_or_default(),
+        row.submitter.clone(),
+        row.channel.clone(),
+        row.status.clone(),
+        row.error_count.to_string(),
+        row.edits.to_string(),
+        row.collected_on.map(|d| d.to_string()).unwrap_or_default(),
+        row.received_at.to_rfc3339(),
+    ]
+}
+
 pub fn submissions_csv(rows: &[SubmissionRow]) -> String {
     let mut columns: Vec<String> = Vec::new();
     let mut flat_rows = Vec::with_capacity(rows.len());
@@ -491,40 +527,11 @@ pub fn submissions_csv(rows: &[SubmissionRow]) -> String {
         flat_rows.push(flat);
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    let fixed = [
-        "id",
-        "instance_id",
-        "form_version",
-        "country",
-        "site",
-        "round",
-        "submitter",
-        "channel",
-        "status",
-        "errors",
-        "edits",
-        "collected_on",
-        "received_at",
-    ];
-    let mut header: Vec<String> = fixed.iter().map(|s| (*s).to_string()).collect();
+    let mut header: Vec<String> = FIXED_COLUMNS.iter().map(|s| (*s).to_string()).collect();
     header.extend(columns.iter().cloned());
     let _ = w.write_record(&header);
     for (row, flat) in rows.iter().zip(flat_rows) {
-        let mut rec = vec![
-            row.id.to_string(),
-            row.instance_id.clone(),
-            row.version.clone(),
-            row.country_code.clone().unwrap_or_default(),
-            row.site_code.clone().unwrap_or_default(),
-            row.round_name.clone().unwrap_or_default(),
-            row.submitter.clone(),
-            row.channel.clone(),
-            row.status.clone(),
-            row.error_count.to_string(),
-            row.edits.to_string(),
-            row.collected_on.map(|d| d.to_string()).unwrap_or_default(),
-            row.received_at.to_rfc3339(),
-        ];
+        let mut rec = fixed_cells(row).to_vec();
         for c in &columns {
             let v = flat.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default();
             rec.push(v);

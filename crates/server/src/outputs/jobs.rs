@@ -42,22 +42,7 @@ const LEASE: TimeDelta = TimeDelta::seconds(60);
 /// How often an idle worker looks for jobs (it is also woken when one is queued).
 const IDLE: Duration = Duration::from_secs(5);
 
-/// The columns every export starts with.
-pub const FIXED_COLUMNS: [&str; 13] = [
-    "id",
-    "instance_id",
-    "form_version",
-    "country",
-    "site",
-    "round",
-    "submitter",
-    "channel",
-    "status",
-    "errors",
-    "edits",
-    "collected_on",
-    "received_at",
-];
+pub use crate::collect::ops::FIXED_COLUMNS;
 
 /// The exports folder and the signal that wakes the worker.
 pub struct Exports {
@@ -431,21 +416,7 @@ pub fn write_row<W: Write>(
     // submission without a country.
     let reveal = sensitive == Sensitive::Include && row.country_code.is_some();
     let data: Value = serde_json::from_str(&row.data).unwrap_or(Value::Null);
-    let fixed = [
-        row.id.to_string(),
-        row.instance_id.clone(),
-        row.version.clone(),
-        row.country_code.clone().unwrap_or_default(),
-        row.site_code.clone().unwrap_or_default(),
-        row.round_name.clone().unwrap_or_default(),
-        row.submitter.clone(),
-        row.channel.clone(),
-        row.status.clone(),
-        row.error_count.to_string(),
-        row.edits.to_string(),
-        row.collected_on.map(|d| d.to_string()).unwrap_or_default(),
-        row.received_at.to_rfc3339(),
-    ];
+    let fixed = crate::collect::ops::fixed_cells(row);
     for cell in &fixed {
         out.write_field(crate::pages::spreadsheet_safe(cell).as_bytes())?;
     }
