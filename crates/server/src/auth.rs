@@ -100,25 +100,30 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let state = AppState::from_ref(state);
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .map(str::trim)
-                .ok_or(ApiError::Unauthorized)?;
-            let user = state.store.token_user(&secret_hash(token)).await?.ok_or(ApiError::Unauthorized)?;
-            return Ok(ApiCaller(Caller { user, csrf: None }));
-        }
-        let jar = CookieJar::from_headers(&parts.headers);
-        let caller = session_caller(&state, &jar).await?.ok_or(ApiError::Unauthorized)?;
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            caller.check_csrf(sent)?;
-        }
-        Ok(ApiCaller(caller))
+        credentials(parts, &AppState::from_ref(state)).await?.map(ApiCaller).ok_or(ApiError::Unauthorized)
     }
+}
+
+/// The caller named by the request's credentials (`None` when it carries none): a bearer
+/// token, or the session cookie with the CSRF header on writes. Wrong credentials are a 401.
+async fn credentials(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized)?;
+        let user = state.store.token_user(&secret_hash(token)).await?.ok_or(ApiError::Unauthorized)?;
+        return Ok(Some(Caller { user, csrf: None }));
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    let Some(caller) = session_caller(state, &jar).await? else { return Ok(None) };
+    if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        caller.check_csrf(sent)?;
+    }
+    Ok(Some(caller))
 }
 
 /// A caller who may be anonymous: credentials are checked as for [`ApiCaller`] when they
@@ -133,12 +138,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let state_ = AppState::from_ref(state);
-        let jar = CookieJar::from_headers(&parts.headers);
-        if parts.headers.get(header::AUTHORIZATION).is_none() && session_caller(&state_, &jar).await?.is_none() {
-            return Ok(MaybeCaller(None));
-        }
-        Ok(MaybeCaller(Some(ApiCaller::from_request_parts(parts, state).await?.0)))
+        Ok(MaybeCaller(credentials(parts, &AppState::from_ref(state)).await?))
     }
 }
 
