@@ -458,6 +458,8 @@ async fn serve(settings: Settings) -> Result<()> {
             max_attachment_bytes: settings.max_attachment_mb() * 1024 * 1024,
             openrosa_allow_basic: settings.openrosa_allow_basic.unwrap_or(false),
             data_dir: settings.data_dir(),
+            key_file: settings.key_file.clone(),
+            create_key: true,
         },
     )
     .await

@@ -8,6 +8,7 @@ pub mod demo_dtm;
 pub mod demo_submissions;
 pub mod map;
 pub mod permissions;
+pub mod sealing;
 pub mod secrets;
 
 pub use rumbo_store as store;

@@ -27,6 +27,23 @@ pub enum Permission {
     ViewAnalytics,
     /// Declare, change and delete indicators (on forms of the user's countries).
     ManageIndicators,
+    /// Declare, change and switch off red-flag rules (on forms of the user's countries).
+    ManageFlagRules,
+    /// Receive red-flag alerts of the user's countries: see, acknowledge, dismiss.
+    HandleAlerts,
+    /// Open cases and work on one's own caseload (and on referrals received by one's
+    /// organisation).
+    HandleCases,
+    /// See every case of the country, assign and transfer caseloads.
+    SuperviseCases,
+    /// Add and change the services of the directory.
+    EditServices,
+    /// Read complaints and feedback (not allegations of sexual exploitation or abuse).
+    ViewFeedback,
+    /// Take in, assign, answer and close complaints and feedback.
+    HandleFeedback,
+    /// Read and handle allegations of sexual exploitation or abuse (the protection focal point).
+    HandlePsea,
 }
 
 impl Permission {
@@ -45,6 +62,14 @@ impl Permission {
         Permission::ReviewSubmissions,
         Permission::ViewAnalytics,
         Permission::ManageIndicators,
+        Permission::ManageFlagRules,
+        Permission::HandleAlerts,
+        Permission::HandleCases,
+        Permission::SuperviseCases,
+        Permission::EditServices,
+        Permission::ViewFeedback,
+        Permission::HandleFeedback,
+        Permission::HandlePsea,
     ];
 
     /// Whether the permission is tied to one country (and so checked against the user's scope).
@@ -61,6 +86,14 @@ impl Permission {
                 | Permission::ReviewSubmissions
                 | Permission::ViewAnalytics
                 | Permission::ManageIndicators
+                | Permission::ManageFlagRules
+                | Permission::HandleAlerts
+                | Permission::HandleCases
+                | Permission::SuperviseCases
+                | Permission::EditServices
+                | Permission::ViewFeedback
+                | Permission::HandleFeedback
+                | Permission::HandlePsea
         )
     }
 }
@@ -78,6 +111,15 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
         P::Submit => matches!(role, Role::Admin | Role::ImOfficer | Role::Enumerator),
         P::ViewSubmissions => matches!(role, Role::Admin | Role::ImOfficer | Role::Viewer),
         P::ManageIndicators => matches!(role, Role::Admin | Role::ImOfficer),
+        // Protection data is need-to-know: neither admins nor IM officers read it.
+        P::ManageFlagRules => matches!(role, Role::Admin | Role::ProtectionFocalPoint),
+        P::HandleAlerts | P::HandleCases => matches!(role, Role::Caseworker | Role::ProtectionFocalPoint),
+        P::SuperviseCases | P::HandlePsea => role == Role::ProtectionFocalPoint,
+        P::EditServices => matches!(role, Role::Admin | Role::ImOfficer | Role::ProtectionFocalPoint),
+        P::ViewFeedback => {
+            matches!(role, Role::ImOfficer | Role::Caseworker | Role::ProtectionFocalPoint | Role::Viewer)
+        }
+        P::HandleFeedback => matches!(role, Role::ImOfficer | Role::Caseworker | Role::ProtectionFocalPoint),
     }
 }
 

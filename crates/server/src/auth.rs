@@ -56,6 +56,14 @@ impl Caller {
             Permission::ReviewSubmissions => "review submissions",
             Permission::ViewAnalytics => "see dashboards",
             Permission::ManageIndicators => "declare indicators",
+            Permission::ManageFlagRules => "manage red-flag rules",
+            Permission::HandleAlerts => "receive red-flag alerts",
+            Permission::HandleCases => "work on protection cases",
+            Permission::SuperviseCases => "supervise protection cases",
+            Permission::EditServices => "edit the service directory",
+            Permission::ViewFeedback => "read complaints and feedback",
+            Permission::HandleFeedback => "handle complaints and feedback",
+            Permission::HandlePsea => "read allegations of sexual exploitation or abuse (the protection focal point does this)",
         };
         Err(ApiError::Forbidden(match country {
             Some(c) if permissions::role_grants(self.user.role, permission) => {

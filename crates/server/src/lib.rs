@@ -13,6 +13,7 @@ pub mod openrosa;
 pub mod ops;
 pub mod outputs;
 pub mod pages;
+pub mod protection;
 pub mod settings;
 
 use std::future::Future;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub analytics: Arc<analytics::Analytics>,
     /// Background exports: their folder and the worker's wake-up call.
     pub exports: Arc<outputs::jobs::Exports>,
+    /// The protection key (identifying fields) and the live alert feed.
+    pub protection: Arc<protection::Protection>,
 }
 
 /// The settings the running server needs.
@@ -58,6 +61,12 @@ pub struct ServerConfig {
     pub openrosa_allow_basic: bool,
     /// The data folder: background exports are written under `exports/` in it.
     pub data_dir: std::path::PathBuf,
+    /// The key that seals identifying fields (default `protection.key` in the data folder;
+    /// keep it, and its backup, apart from the database's).
+    pub key_file: Option<std::path::PathBuf>,
+    /// Create the key file when there is none (a new instance); otherwise a missing key
+    /// stops the server.
+    pub create_key: bool,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +78,8 @@ impl Default for ServerConfig {
             max_attachment_bytes: 10 * 1024 * 1024,
             openrosa_allow_basic: false,
             data_dir: std::path::PathBuf::from("rumbo-data"),
+            key_file: None,
+            create_key: true,
         }
     }
 }
@@ -80,7 +91,8 @@ impl AppState {
         let analytics = Arc::new(analytics::Analytics::new());
         let collect = Arc::new(collect::Collection::new(store.clone(), analytics.clone()));
         let exports = Arc::new(outputs::jobs::Exports::new(config.data_dir.join("exports")));
-        let state = Self { store, config: Arc::new(config), collect, analytics, exports };
+        let protection = protection::open(&config)?;
+        let state = Self { store, config: Arc::new(config), collect, analytics, exports, protection };
         state.analytics.reload(&state).await?;
         Ok(state)
     }
@@ -99,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outputs::report::router())
         .merge(outputs::exports::router())
         .merge(pages::router())
+        .merge(protection::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(errors)

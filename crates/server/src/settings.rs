@@ -56,6 +56,11 @@ pub struct Settings {
     /// Accept HTTP Basic sign-in on /openrosa over plain HTTP (local networks only) [default: false].
     #[arg(long, env = "RUMBO_OPENROSA_ALLOW_BASIC")]
     pub openrosa_allow_basic: Option<bool>,
+
+    /// File with the key that seals identifying fields of cases, referrals and feedback;
+    /// keep it (and its backup) apart from the database [default: protection.key in the data folder].
+    #[arg(long, env = "RUMBO_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Settings {
@@ -72,6 +77,7 @@ impl fmt::Debug for Settings {
             .field("max_submission_mb", &self.max_submission_mb)
             .field("max_attachment_mb", &self.max_attachment_mb)
             .field("openrosa_allow_basic", &self.openrosa_allow_basic)
+            .field("key_file", &self.key_file)
             .finish()
     }
 }
@@ -90,6 +96,7 @@ impl Settings {
         Settings {
             config: self.config,
             data_dir: self.data_dir.or(lower.data_dir),
+            key_file: self.key_file.or(lower.key_file),
             database_url: self.database_url.or(lower.database_url),
             database_url_file: self.database_url_file.or(lower.database_url_file),
             listen: self.listen.or(lower.listen),
