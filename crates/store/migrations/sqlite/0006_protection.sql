@@ -108,7 +108,8 @@ CREATE TABLE case_entries (
 );
 CREATE INDEX case_entries_case ON case_entries(case_id, id);
 
--- The service directory: who offers what, where, to whom.
+-- The service directory: who offers what, where, to whom. search: name, organisation and
+-- eligibility folded by Rust.
 CREATE TABLE services (
     id               INTEGER PRIMARY KEY,
     organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
@@ -125,6 +126,7 @@ CREATE TABLE services (
     contact          TEXT NOT NULL DEFAULT '',
     hours            TEXT NOT NULL DEFAULT '',
     languages        TEXT NOT NULL DEFAULT '',
+    search           TEXT NOT NULL DEFAULT '',
     public           BOOLEAN NOT NULL DEFAULT TRUE,
     active           BOOLEAN NOT NULL DEFAULT TRUE,
     created_at       TEXT NOT NULL,
