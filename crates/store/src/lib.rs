@@ -17,6 +17,7 @@ pub mod exports;
 mod locations;
 pub mod model;
 mod people;
+pub mod services;
 #[cfg(feature = "testing")]
 pub mod testing;
 
