@@ -14,9 +14,11 @@ pub mod collection;
 mod engine;
 pub mod error;
 pub mod exports;
+pub mod feedback;
 mod locations;
 pub mod model;
 mod people;
+pub mod protection;
 pub mod services;
 #[cfg(feature = "testing")]
 pub mod testing;
