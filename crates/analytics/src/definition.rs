@@ -201,7 +201,7 @@ impl IndicatorFile {
 }
 
 /// Parses an expression of an indicator, naming the field of the definition it is in.
-pub(crate) fn parse_expr(field: &str, text: &str, form: &Form, problems: &mut Vec<FieldError>) -> Option<Expr> {
+pub fn parse_expr(field: &str, text: &str, form: &Form, problems: &mut Vec<FieldError>) -> Option<Expr> {
     match xpath::parse(text) {
         Ok(expr) => {
             let mut ok = true;

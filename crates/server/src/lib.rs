@@ -94,6 +94,7 @@ impl AppState {
         let protection = protection::open(&config)?;
         let state = Self { store, config: Arc::new(config), collect, analytics, exports, protection };
         state.analytics.reload(&state).await?;
+        protection::flags::reload(&state).await?;
         Ok(state)
     }
 }

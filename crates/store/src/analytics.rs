@@ -433,6 +433,14 @@ pub trait Contributor: Send + Sync {
     fn reads(&self, form_id: i64) -> bool;
     /// Adds `sign` (1 or -1) times what the submission contributes to `out`.
     fn contribute(&self, facts: &Facts<'_>, sign: i64, out: &mut Deltas);
+    /// Whether a red-flag rule reads this form.
+    fn flags(&self, _form_id: i64) -> bool {
+        false
+    }
+    /// The red flags a new (or edited) submission raises; written in its transaction.
+    fn alerts(&self, _facts: &Facts<'_>) -> Vec<crate::protection::RaisedAlert> {
+        Vec::new()
+    }
 }
 
 /// A contributor that reads no form.

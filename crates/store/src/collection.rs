@@ -733,6 +733,7 @@ impl Store {
             let mut deltas = Deltas::default();
             let mut outcomes = Vec::with_capacity(batch.len());
             let mut stored = Vec::new();
+            let mut raised = 0;
             // What of the batch is stored already, in one query per few hundred ids.
             let mut known: HashMap<String, (i64, String, bool)> = HashMap::new();
             for chunk in batch.chunks(500) {
@@ -841,6 +842,17 @@ impl Store {
                             .await?;
                         insert_attachment!(tx, id, a);
                     }
+                    if s.complete && contributor.flags(s.form_id) {
+                        let facts = Facts {
+                            form_id: s.form_id,
+                            data: &s.data,
+                            site_id: s.site_id,
+                            country: s.country_code.as_deref(),
+                            round_id: None,
+                            collected_on: s.collected_on,
+                        };
+                        raised += h::raise_alerts(&mut tx, id, &contributor.alerts(&facts), now).await?;
+                    }
                     known.insert(s.instance_id.clone(), (id, s.xml_sha256.clone(), s.complete));
                     stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter, "edits": old }));
                     outcomes.push(Ingested::Created { id });
@@ -875,16 +887,19 @@ impl Store {
                 for a in &s.attachments {
                     insert_attachment!(tx, id, a);
                 }
+                let facts = Facts {
+                    form_id: s.form_id,
+                    data: &s.data,
+                    site_id: s.site_id,
+                    country: s.country_code.as_deref(),
+                    round_id,
+                    collected_on: s.collected_on,
+                };
                 if contributor.reads(s.form_id) {
-                    let facts = Facts {
-                        form_id: s.form_id,
-                        data: &s.data,
-                        site_id: s.site_id,
-                        country: s.country_code.as_deref(),
-                        round_id,
-                        collected_on: s.collected_on,
-                    };
                     contributor.contribute(&facts, 1, &mut deltas);
+                }
+                if s.complete && contributor.flags(s.form_id) {
+                    raised += h::raise_alerts(&mut tx, id, &contributor.alerts(&facts), now).await?;
                 }
                 known.insert(s.instance_id.clone(), (id, s.xml_sha256.clone(), s.complete));
                 stored.push(json!({ "id": id, "instance": s.instance_id, "by": s.submitter }));
@@ -906,6 +921,9 @@ impl Store {
                 }
             }
             write_deltas!(tx, deltas);
+            if raised > 0 {
+                tracing::debug!(raised, "red flags raised");
+            }
             if !stored.is_empty() {
                 let first = stored.first().and_then(|s| s["id"].as_i64()).unwrap_or_default();
                 h::audit(

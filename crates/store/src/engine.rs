@@ -47,6 +47,32 @@ macro_rules! engine {
                 .await?;
                 Ok(id)
             }
+
+            /// Writes the red flags a submission raised (each rule once per submission).
+            pub(crate) async fn raise_alerts(
+                tx: &mut Tx,
+                submission_id: i64,
+                alerts: &[crate::protection::RaisedAlert],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64> {
+                let mut raised = 0;
+                for a in alerts {
+                    raised += sqlx::query(
+                        "INSERT INTO alerts (rule_id, submission_id, country_code, site_id, severity, status, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT (rule_id, submission_id) DO NOTHING",
+                    )
+                    .bind(a.rule_id)
+                    .bind(submission_id)
+                    .bind(&a.country_code)
+                    .bind(a.site_id)
+                    .bind(&a.severity)
+                    .bind(at)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                }
+                Ok(raised)
+            }
         }
     };
 }

@@ -25,7 +25,8 @@ use crate::error::{ApiError, ApiResult};
 
 /// The indicators in use, and the signal dashboards listen to.
 pub struct Analytics {
-    live: Live,
+    /// What every write asks: the indicators (aggregates) and the red-flag rules (alerts).
+    live: OnWrite,
     updates: watch::Sender<u64>,
     /// One change to the indicators (or reload) at a time.
     changing: tokio::sync::Mutex<()>,
@@ -37,6 +38,31 @@ pub struct Analytics {
     pub public: public::Tables,
     /// The public dashboard's pages, rendered.
     pub public_pages: public::Pages,
+}
+
+/// What a write asks about a submission: its aggregates and its red flags.
+#[derive(Default)]
+struct OnWrite {
+    indicators: Live,
+    flags: crate::protection::flags::Rules,
+}
+
+impl Contributor for OnWrite {
+    fn reads(&self, form_id: i64) -> bool {
+        self.indicators.reads(form_id)
+    }
+
+    fn contribute(&self, facts: &rumbo_store::analytics::Facts<'_>, sign: i64, out: &mut rumbo_store::analytics::Deltas) {
+        self.indicators.contribute(facts, sign, out);
+    }
+
+    fn flags(&self, form_id: i64) -> bool {
+        self.flags.reads(form_id)
+    }
+
+    fn alerts(&self, facts: &rumbo_store::analytics::Facts<'_>) -> Vec<rumbo_store::protection::RaisedAlert> {
+        self.flags.alerts(facts)
+    }
 }
 
 /// How long a drawn map is used before it is drawn again.
@@ -54,7 +80,7 @@ impl Default for Analytics {
 impl Analytics {
     pub fn new() -> Self {
         Analytics {
-            live: Live::default(),
+            live: OnWrite::default(),
             updates: watch::channel(0).0,
             changing: tokio::sync::Mutex::new(()),
             labels: std::sync::Mutex::default(),
@@ -85,7 +111,7 @@ impl Analytics {
         let _one = self.changing.lock().await;
         let old = self.registry();
         let registry = Arc::new(Registry::build(old.defs().to_vec(), old.forms().clone(), Arc::new(sites)));
-        let live = &self.live;
+        let live = &self.live.indicators;
         store.exclusively(&|| live.set(registry.clone())).await?;
         self.forget_labels();
         Ok(())
@@ -137,13 +163,19 @@ impl Analytics {
         }
     }
 
-    /// What the store asks, inside each write, what a submission counts for.
+    /// What the store asks, inside each write, what a submission counts for (and which red
+    /// flags it raises).
     pub fn contributor(&self) -> &dyn Contributor {
         &self.live
     }
 
+    /// The red-flag rules in use.
+    pub fn flags(&self) -> &crate::protection::flags::Rules {
+        &self.live.flags
+    }
+
     pub fn registry(&self) -> Arc<Registry> {
-        self.live.get()
+        self.live.indicators.get()
     }
 
     /// Tells open dashboards that the aggregates changed.
@@ -167,7 +199,7 @@ impl Analytics {
             }
         }
         let registry = Arc::new(build(state, defs).await?);
-        let live = &self.live;
+        let live = &self.live.indicators;
         state.store.exclusively(&|| live.set(registry.clone())).await?;
         Ok(())
     }
@@ -191,7 +223,7 @@ impl Analytics {
             .filter_map(|c| if let IndicatorChange::Rebuild { id, .. } = c { Some(id.clone()) } else { None })
             .collect();
         let rebuild = registry.only(&ids);
-        let live = &self.live;
+        let live = &self.live.indicators;
         let activate = |ok: bool| live.set(if ok { registry.clone() } else { old.clone() });
         state.store.change_indicators(&Actor::system("analytics"), &changes, &rebuild, &activate).await?;
         self.forget_labels();
@@ -278,7 +310,7 @@ pub async fn save(state: &AppState, caller: &Caller, defs: Vec<IndicatorDef>) ->
         .collect();
     let registry = Arc::new(registry);
     let rebuild = registry.only(&ids);
-    let live = &analytics.live;
+    let live = &analytics.live.indicators;
     let activate = |ok: bool| live.set(if ok { registry.clone() } else { old.clone() });
     let read = state.store.change_indicators(&caller.actor(), &changes, &rebuild, &activate).await?;
     tracing::info!(indicators = ids.len(), submissions = read, "indicators saved and rebuilt");
@@ -301,7 +333,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     }
     let all: Vec<IndicatorDef> = old.defs().iter().filter(|d| d.id != id).cloned().collect();
     let registry = Arc::new(build(state, all).await?);
-    let live = &analytics.live;
+    let live = &analytics.live.indicators;
     let activate = |ok: bool| live.set(if ok { registry.clone() } else { old.clone() });
     let change = [IndicatorChange::Delete { id: id.to_owned() }];
     state.store.change_indicators(&caller.actor(), &change, &Registry::default(), &activate).await?;

@@ -66,6 +66,9 @@ async fn run(store: Store, analytics: Arc<Analytics>, mut jobs: mpsc::Receiver<J
         let outcomes = store.ingest(&actor, &submissions, analytics.contributor()).await;
         if outcomes.iter().any(|o| matches!(o, Ok(Ingested::Created { .. }))) {
             analytics.changed();
+            if submissions.iter().any(|s| analytics.flags().reads(s.form_id)) {
+                analytics.flags().changed();
+            }
         }
         tracing::debug!(batch = submissions.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "batch committed");
         for (reply, outcome) in replies.into_iter().zip(outcomes) {

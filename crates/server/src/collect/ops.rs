@@ -167,6 +167,8 @@ pub async fn publish(
     state.collect.forget_forms();
     // Indicators on this form are compiled against its new version, and rebuilt.
     state.analytics.rebuild(state, Some(&form.xml_form_id)).await?;
+    // So are its red-flag rules.
+    crate::protection::flags::reload(state).await?;
     Ok(Published { form, version })
 }
 

@@ -4,6 +4,7 @@
 //! written to the audit log.
 
 pub mod feedback;
+pub mod flags;
 pub mod services;
 
 use std::path::Path;
@@ -14,25 +15,18 @@ use rumbo_domain::sealing::{SealError, Sealer};
 
 use crate::AppState;
 
-/// What the protection routes share: the key that seals identifying fields and the live
-/// alert feed.
+/// What the protection routes share: the key that seals identifying fields. (The red-flag
+/// rules live with the indicators, in [`crate::analytics::Analytics::flags`], because every
+/// write asks both.)
 pub struct Protection {
     /// Seals and opens identifying fields (key outside the database).
     pub sealer: Sealer,
-    /// Bumped when alerts are raised or handled; the inbox's event stream listens to it.
-    pub alerts: tokio::sync::watch::Sender<u64>,
 }
 
 impl Protection {
     /// Reads the key file (created when `create` is set and there is none).
     pub fn open(key_file: &Path, create: bool) -> Result<Protection, SealError> {
-        let sealer = Sealer::from_file(key_file, create)?;
-        Ok(Protection { sealer, alerts: tokio::sync::watch::Sender::new(0) })
-    }
-
-    /// Tells open inboxes that alerts changed.
-    pub fn alerts_changed(&self) {
-        self.alerts.send_modify(|v| *v = v.wrapping_add(1));
+        Ok(Protection { sealer: Sealer::from_file(key_file, create)? })
     }
 }
 

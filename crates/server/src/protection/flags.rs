@@ -1,0 +1,198 @@
+//! Red flags: rules written in the forms' expression language, compiled against the current
+//! version of their form and evaluated on every new submission inside the transaction that
+//! stores it ([`Rules`] answers the store's `Contributor::alerts`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::FixedOffset;
+use rumbo_analytics::definition::parse_expr;
+use rumbo_analytics::registry::instance_from_json;
+use rumbo_store::FieldError;
+use rumbo_store::analytics::Facts;
+use rumbo_store::protection::{FlagRule, FlagRuleInput, RaisedAlert, SEVERITIES};
+use rumbo_xlsform::webform::{FieldPaths, field_paths};
+use rumbo_xlsform::xpath::{self, Env, Expr};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// One compiled rule.
+struct Compiled {
+    id: i64,
+    expr: Expr,
+    severity: String,
+    route_country: Option<String>,
+    route_site_id: Option<i64>,
+}
+
+/// The active rules of one form.
+struct FormRules {
+    root: String,
+    paths: FieldPaths,
+    rules: Vec<Compiled>,
+}
+
+/// The rules in use, by form.
+#[derive(Default)]
+pub struct Rules {
+    current: RwLock<Arc<HashMap<i64, FormRules>>>,
+    /// Bumped after a write raised alerts or an alert changed; inboxes listen to it.
+    feed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Rules {
+    fn get(&self) -> Arc<HashMap<i64, FormRules>> {
+        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Whether an active rule reads the form.
+    pub fn reads(&self, form_id: i64) -> bool {
+        self.get().contains_key(&form_id)
+    }
+
+    /// The alerts a submission raises. A rule that cannot be evaluated on these answers (a
+    /// missing value) raises nothing; the submission is stored all the same.
+    pub fn alerts(&self, facts: &Facts<'_>) -> Vec<RaisedAlert> {
+        let all = self.get();
+        let Some(form) = all.get(&facts.form_id) else { return Vec::new() };
+        let instance = instance_from_json(&form.root, facts.data);
+        let day = facts.collected_on.unwrap_or_default();
+        let now = FixedOffset::east_opt(0)
+            .and_then(|utc| day.and_hms_opt(12, 0, 0).and_then(|t| t.and_local_timezone(utc).single()))
+            .unwrap_or_default();
+        let env = Env::new(&instance, &form.paths, now);
+        let top = instance.root();
+        form.rules
+            .iter()
+            .filter(|r| xpath::evaluate(&r.expr, &env, top).is_ok_and(|v| v.to_bool(&instance)))
+            .filter_map(|r| {
+                let country = r.route_country.clone().or_else(|| facts.country.map(str::to_owned))?;
+                Some(RaisedAlert {
+                    rule_id: r.id,
+                    severity: r.severity.clone(),
+                    country_code: country,
+                    site_id: r.route_site_id.or(facts.site_id),
+                })
+            })
+            .collect()
+    }
+
+    /// The feed inboxes listen to.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.feed.subscribe()
+    }
+
+    /// Tells open inboxes to look again.
+    pub fn changed(&self) {
+        self.feed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// Compiles every active rule against its form's current version and puts them in use.
+/// A rule that no longer fits its form (a field renamed) is left out, with a warning.
+pub async fn reload(state: &AppState) -> ApiResult<()> {
+    let mut by_form: HashMap<i64, FormRules> = HashMap::new();
+    let mut forms: HashMap<i64, Option<Arc<crate::collect::Compiled>>> = HashMap::new();
+    for rule in state.store.flag_rules(None).await?.into_iter().filter(|r| r.active) {
+        let compiled = match forms.get(&rule.form_id) {
+            Some(known) => known.clone(),
+            None => {
+                let compiled = match state.store.form(rule.form_id).await {
+                    Ok(record) => state.collect.current(&record).await.ok(),
+                    Err(_) => None,
+                };
+                forms.insert(rule.form_id, compiled.clone());
+                compiled
+            }
+        };
+        let Some(compiled) = compiled else { continue };
+        let mut problems = Vec::new();
+        match parse_expr("expression", &rule.expression, &compiled.form, &mut problems) {
+            Some(expr) => by_form
+                .entry(rule.form_id)
+                .or_insert_with(|| FormRules {
+                    root: compiled.form.root.clone(),
+                    paths: field_paths(&compiled.form),
+                    rules: Vec::new(),
+                })
+                .rules
+                .push(Compiled {
+                    id: rule.id,
+                    expr,
+                    severity: rule.severity.clone(),
+                    route_country: rule.route_country.clone(),
+                    route_site_id: rule.route_site_id,
+                }),
+            None => tracing::warn!(rule = rule.id, ?problems, "a red-flag rule no longer fits its form"),
+        }
+    }
+    by_form.retain(|_, f| !f.rules.is_empty());
+    let rules = state.analytics.flags();
+    *rules.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(by_form);
+    Ok(())
+}
+
+/// Checks a rule against its form: the expression parses and names fields of the form, the
+/// messages are there, the routing names a known country and a site of it.
+pub async fn check(state: &AppState, rule: &FlagRuleInput) -> ApiResult<()> {
+    let mut problems = Vec::new();
+    let record = state
+        .store
+        .form(rule.form_id)
+        .await
+        .map_err(|_| ApiError::invalid("form_id", format!("there is no form {}", rule.form_id)))?;
+    let text = |value: &str, field: &str, max: usize, problems: &mut Vec<FieldError>| {
+        if value.trim().is_empty() {
+            problems.push(FieldError::new(field, "is required"));
+        } else if value.chars().count() > max {
+            problems.push(FieldError::new(field, format!("is longer than {max} characters")));
+        }
+    };
+    text(&rule.name, "name", 120, &mut problems);
+    text(&rule.expression, "expression", 2000, &mut problems);
+    for (field, value) in [("message_en", &rule.message_en), ("message_es", &rule.message_es), ("message_pt", &rule.message_pt)] {
+        text(value, field, 500, &mut problems);
+    }
+    if !SEVERITIES.contains(&rule.severity.as_str()) {
+        problems.push(FieldError::new("severity", format!("must be one of: {}", SEVERITIES.join(", "))));
+    }
+    if !rule.expression.trim().is_empty() {
+        match state.collect.current(&record).await {
+            Ok(compiled) => {
+                parse_expr("expression", &rule.expression, &compiled.form, &mut problems);
+            }
+            Err(_) => problems.push(FieldError::new("form_id", "the form has no published version")),
+        }
+    }
+    if let Some(country) = &rule.route_country
+        && state.store.country(country).await.is_err()
+    {
+        problems.push(FieldError::new("route_country", format!("there is no country {country}")));
+    }
+    if let Some(site) = rule.route_site_id {
+        match state.store.site(site).await {
+            Ok(s) if rule.route_country.as_ref().is_none_or(|c| *c == s.country_code) => {}
+            Ok(_) => problems.push(FieldError::new("route_site_id", "the site is not in the routing country")),
+            Err(_) => problems.push(FieldError::new("route_site_id", format!("there is no site {site}"))),
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(ApiError::Invalid(problems)) }
+}
+
+/// The countries a rule may concern: its routing country, or its form's countries.
+pub async fn rule_countries(state: &AppState, form_id: i64, route: Option<&str>) -> ApiResult<Vec<String>> {
+    if let Some(c) = route {
+        return Ok(vec![c.to_owned()]);
+    }
+    Ok(state.store.form(form_id).await?.countries.clone())
+}
+
+/// The message of a rule in a language, else English.
+pub fn message<'a>(rule: &'a FlagRule, lang: crate::i18n::Lang) -> &'a str {
+    match lang {
+        crate::i18n::Lang::Es => &rule.message_es,
+        crate::i18n::Lang::Pt => &rule.message_pt,
+        crate::i18n::Lang::En => &rule.message_en,
+    }
+}
