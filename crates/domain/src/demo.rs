@@ -251,6 +251,7 @@ pub async fn seed(store: &Store, password: &str) -> Result<DemoSummary, StoreErr
         }
         summary.organisations += 1;
     }
+    crate::demo_services::load(store, &actor).await?;
 
     let hash = hash_password(password);
     let andean = ["COL", "VEN", "ECU", "PER"].map(String::from).to_vec();

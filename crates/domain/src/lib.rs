@@ -5,6 +5,7 @@
 pub mod boundaries;
 pub mod demo;
 pub mod demo_dtm;
+pub mod demo_services;
 pub mod demo_submissions;
 pub mod map;
 pub mod permissions;

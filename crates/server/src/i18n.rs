@@ -1008,6 +1008,118 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("exports.status.done", ["Done", "Terminada", "Concluída"]),
     ("exports.status.failed", ["Failed", "Falló", "Falhou"]),
     ("exports.status.cancelled", ["Cancelled", "Cancelada", "Cancelada"]),
+    // ---- service directory ----
+    ("svc.nav", ["Services", "Servicios", "Serviços"]),
+    ("svc.title", ["Service directory", "Directorio de servicios", "Diretório de serviços"]),
+    ("svc.new", ["New service", "Nuevo servicio", "Novo serviço"]),
+    ("svc.edit", ["Edit service", "Editar servicio", "Editar serviço"]),
+    ("svc.sector", ["Sector", "Sector", "Setor"]),
+    ("svc.sector.health", ["Health", "Salud", "Saúde"]),
+    (
+        "svc.sector.mhpss",
+        ["Mental health and psychosocial support", "Salud mental y apoyo psicosocial", "Saúde mental e apoio psicossocial"],
+    ),
+    ("svc.sector.shelter", ["Shelter", "Alojamiento", "Abrigo"]),
+    ("svc.sector.legal", ["Legal assistance", "Asistencia legal", "Assistência jurídica"]),
+    ("svc.sector.cash", ["Cash assistance", "Transferencias monetarias", "Transferências monetárias"]),
+    ("svc.sector.child_protection", ["Child protection", "Protección de la niñez", "Proteção da criança"]),
+    ("svc.sector.gbv", ["Gender-based violence", "Violencia basada en género", "Violência baseada em gênero"]),
+    ("svc.sector.livelihoods", ["Livelihoods and jobs", "Medios de vida y empleo", "Meios de vida e emprego"]),
+    ("svc.organisation", ["Organisation", "Organización", "Organização"]),
+    ("svc.admin1", ["Admin 1 (state, department…)", "Admin 1 (estado, departamento…)", "Admin 1 (estado, departamento…)"]),
+    ("svc.site", ["Site", "Sitio", "Local"]),
+    ("svc.latitude", ["Latitude", "Latitud", "Latitude"]),
+    ("svc.longitude", ["Longitude", "Longitud", "Longitude"]),
+    (
+        "svc.coordinates_help",
+        [
+            "Decimal degrees, e.g. 7.8939 and -72.5078; left empty, the site's are used.",
+            "Grados decimales, p. ej. 7.8939 y -72.5078; si se dejan vacías, se usan las del sitio.",
+            "Graus decimais, p. ex. 7.8939 e -72.5078; se ficarem vazias, usam-se as do local.",
+        ],
+    ),
+    ("svc.address", ["Address", "Dirección", "Endereço"]),
+    ("svc.eligibility", ["Who can use it", "Quién puede acudir", "Quem pode usar"]),
+    (
+        "svc.eligibility_help",
+        [
+            "Age, sex, status, documents needed; say so when no document is needed.",
+            "Edad, sexo, situación, documentos necesarios; dígalo cuando no se pide ningún documento.",
+            "Idade, sexo, situação, documentos necessários; diga quando nenhum documento é pedido.",
+        ],
+    ),
+    ("svc.contact", ["Contact", "Contacto", "Contato"]),
+    ("svc.hours", ["Opening hours", "Horario", "Horário"]),
+    ("svc.languages", ["Languages", "Idiomas", "Idiomas"]),
+    ("svc.public", ["Listed on the public page", "Visible en la página pública", "Visível na página pública"]),
+    ("svc.public_short", ["Public", "Público", "Público"]),
+    ("svc.only_active", ["Open", "Abiertos", "Abertos"]),
+    ("svc.only_inactive", ["Deactivated", "Desactivados", "Desativados"]),
+    ("svc.deactivate", ["Deactivate", "Desactivar", "Desativar"]),
+    ("svc.reactivate", ["Reactivate", "Reactivar", "Reativar"]),
+    (
+        "svc.confirm_deactivate",
+        [
+            "Deactivate this service? It stays in the directory, closed, and can be reactivated.",
+            "¿Desactivar este servicio? Queda en el directorio, cerrado, y puede reactivarse.",
+            "Desativar este serviço? Ele fica no diretório, fechado, e pode ser reativado.",
+        ],
+    ),
+    ("svc.confirm_reactivate", ["Open this service again?", "¿Abrir de nuevo este servicio?", "Abrir este serviço de novo?"]),
+    ("svc.public_title", ["Services near you", "Servicios cerca de usted", "Serviços perto de você"]),
+    (
+        "svc.public_lead",
+        [
+            "Services for migrants and refugees: choose your country and what you need; give where you are to see the nearest first.",
+            "Servicios para personas migrantes y refugiadas: elija su país y lo que necesita; indique dónde está para ver primero los más cercanos.",
+            "Serviços para pessoas migrantes e refugiadas: escolha seu país e o que precisa; indique onde está para ver primeiro os mais próximos.",
+        ],
+    ),
+    ("svc.need", ["What do you need?", "¿Qué necesita?", "Do que você precisa?"]),
+    ("svc.any_need", ["Any service", "Cualquier servicio", "Qualquer serviço"]),
+    ("svc.use_location", ["Use my location", "Usar mi ubicación", "Usar minha localização"]),
+    ("svc.find", ["Find services", "Buscar servicios", "Buscar serviços"]),
+    (
+        "svc.where_help",
+        [
+            "Your location is only used for this search; it is not stored.",
+            "Su ubicación solo se usa para esta búsqueda; no se guarda.",
+            "Sua localização só é usada para esta busca; não é guardada.",
+        ],
+    ),
+    (
+        "svc.location_failed",
+        [
+            "Your location could not be read: type the coordinates or choose an area.",
+            "No se pudo leer su ubicación: escriba las coordenadas o elija un área.",
+            "Não foi possível ler sua localização: digite as coordenadas ou escolha uma área.",
+        ],
+    ),
+    ("svc.nearest_first", ["nearest first", "los más cercanos primero", "os mais próximos primeiro"]),
+    (
+        "svc.none_found",
+        [
+            "No service matches: try another need or another area.",
+            "Ningún servicio coincide: pruebe otra necesidad u otra área.",
+            "Nenhum serviço corresponde: tente outra necessidade ou outra área.",
+        ],
+    ),
+    (
+        "svc.choose",
+        [
+            "Choose a country, or give your location, to see services.",
+            "Elija un país, o indique su ubicación, para ver servicios.",
+            "Escolha um país, ou indique sua localização, para ver serviços.",
+        ],
+    ),
+    (
+        "svc.public_link",
+        [
+            "Services near you: health, shelter, legal aid…",
+            "Servicios cerca de usted: salud, alojamiento, asistencia legal…",
+            "Serviços perto de você: saúde, abrigo, assistência jurídica…",
+        ],
+    ),
 ];
 
 #[cfg(test)]

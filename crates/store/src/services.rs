@@ -194,7 +194,11 @@ impl ServiceInput {
             "must be an ISO 3166-1 alpha-3 code, e.g. COL",
         );
         if let Some(lat) = self.latitude {
-            p.check(lat.is_finite() && (-90.0..=90.0).contains(&lat), "latitude", "must be a number between -90 and 90");
+            p.check(
+                lat.is_finite() && (-90.0..=90.0).contains(&lat),
+                "latitude",
+                "must be a number between -90 and 90",
+            );
         }
         if let Some(lon) = self.longitude {
             p.check(
@@ -390,8 +394,9 @@ macro_rules! check_references {
                     .await?;
             match area {
                 None => problems.push("admin1_pcode", format!("no admin area has p-code {pcode}")),
-                Some((c, _)) if c != input.country_code => problems
-                    .push("admin1_pcode", format!("{pcode} is an area of {c}, not of {}", input.country_code)),
+                Some((c, _)) if c != input.country_code => {
+                    problems.push("admin1_pcode", format!("{pcode} is an area of {c}, not of {}", input.country_code))
+                }
                 Some((_, level)) if level != 1 => {
                     problems.push("admin1_pcode", format!("{pcode} is an area of level {level}, not of level 1"));
                 }

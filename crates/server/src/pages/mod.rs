@@ -136,7 +136,7 @@ impl Chrome {
             .collect();
         let mut nav = Vec::new();
         if let Some(caller) = caller {
-            let items: [(&str, &'static str, Option<Permission>); 9] = [
+            let items: [(&str, &'static str, Option<Permission>); 10] = [
                 ("nav.home", "/", None),
                 ("nav.countries", "/countries", None),
                 ("nav.admin_areas", "/admin-areas", None),
@@ -144,6 +144,7 @@ impl Chrome {
                 ("nav.rounds", "/rounds", None),
                 ("nav.map", "/map", None),
                 ("nav.organisations", "/organisations", None),
+                ("svc.nav", "/services", None),
                 ("nav.users", "/users", Some(Permission::ManageUsers)),
                 ("nav.audit", "/audit", Some(Permission::ViewAudit)),
             ];
