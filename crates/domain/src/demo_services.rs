@@ -275,13 +275,12 @@ pub async fn load(store: &Store, actor: &Actor) -> Result<usize, StoreError> {
                 let runs: &[usize] = if second { &[0, 1] } else { &[0] };
                 for &run in runs {
                     // The organisations that fit this country, taken in turn.
-                    let fitting: Vec<&str> = kind
-                        .organisations
-                        .iter()
-                        .copied()
-                        .chain(["IOM", "UNHCR"])
-                        .filter(|a| NATIONAL.iter().all(|(org, only)| org != a || only == country))
-                        .collect();
+                    let mut fitting: Vec<&str> = Vec::new();
+                    for a in kind.organisations.iter().copied().chain(["IOM", "UNHCR"]) {
+                        if NATIONAL.iter().all(|(org, only)| *org != a || only == country) && !fitting.contains(&a) {
+                            fitting.push(a);
+                        }
+                    }
                     let acronym = fitting[(city_index + run) % fitting.len()];
                     let Some(organisation_id) = organisation(acronym) else { continue };
                     let n = count + 1;
