@@ -510,6 +510,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         let indicators = rumbo_server::collect::demo::publish(&state)
             .await
             .map_err(|e| anyhow::anyhow!("cannot publish the demo forms: {e}"))?;
+        rumbo_server::protection::feedback::demo::fill(&state).await.map_err(|e| anyhow::anyhow!("cannot fill the demo feedback: {e}"))?;
         let first = rumbo_server::collect::demo::fill(&state, total, 0..1)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;

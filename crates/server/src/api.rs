@@ -100,6 +100,7 @@ async fn openapi() -> impl IntoResponse {
     doc.merge(crate::analytics::api::AnalyticsDoc::openapi());
     doc.merge(crate::outputs::report::ReportsDoc::openapi());
     doc.merge(crate::outputs::exports::ExportsDoc::openapi());
+    doc.merge(crate::protection::feedback::FeedbackDoc::openapi());
     doc.merge(crate::protection::services::ServicesDoc::openapi());
     Json(doc)
 }

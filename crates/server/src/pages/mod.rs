@@ -173,6 +173,9 @@ impl Chrome {
                 let active = path.starts_with("/collect");
                 nav.push(NavItem { label: lang.t("nav.collect"), href: "/collect", active, enabled: true });
             }
+            if caller.allows(Permission::ViewFeedback, None) {
+                nav.push(NavItem { label: lang.t("cfm.nav"), href: "/cfm", active: path.starts_with("/cfm"), enabled: true });
+            }
             nav.push(NavItem {
                 label: lang.t("nav.tokens"),
                 href: "/tokens",

@@ -9,6 +9,7 @@ mod browser;
 mod collection_pages;
 mod demo;
 mod exports;
+mod feedback;
 mod imports;
 mod openrosa;
 mod pages;
