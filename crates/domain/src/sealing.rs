@@ -148,7 +148,8 @@ pub fn random_key() -> [u8; 32] {
     key
 }
 
-fn fill_random(out: &mut [u8]) {
+/// Fills `out` with random bytes from the operating system.
+pub fn fill_random(out: &mut [u8]) {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     OsRng.fill_bytes(out);
 }

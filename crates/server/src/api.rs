@@ -102,6 +102,9 @@ async fn openapi() -> impl IntoResponse {
     doc.merge(crate::outputs::exports::ExportsDoc::openapi());
     doc.merge(crate::protection::feedback::FeedbackDoc::openapi());
     doc.merge(crate::protection::services::ServicesDoc::openapi());
+    doc.merge(crate::protection::alerts::AlertsDoc::openapi());
+    doc.merge(crate::protection::cases::CasesDoc::openapi());
+    doc.merge(crate::protection::referrals::ReferralsDoc::openapi());
     Json(doc)
 }
 

@@ -182,9 +182,12 @@ impl Chrome {
                 active: path.starts_with("/tokens"),
                 enabled: true,
             });
-            for key in ["nav.protection", "nav.response"] {
-                nav.push(NavItem { label: lang.t(key), href: "#", active: false, enabled: false });
+            let protects = [Permission::HandleAlerts, Permission::HandleCases, Permission::ManageFlagRules];
+            if protects.iter().any(|p| caller.allows(*p, None)) {
+                let active = path.starts_with("/protection");
+                nav.push(NavItem { label: lang.t("nav.protection"), href: "/protection", active, enabled: true });
             }
+            nav.push(NavItem { label: lang.t("nav.response"), href: "#", active: false, enabled: false });
         }
         let query: NoticeQuery = uri.query().and_then(|q| serde_html_form::from_str(q).ok()).unwrap_or_default();
         let notice = match query.notice.as_deref() {

@@ -3,8 +3,11 @@
 //! permission matrix, and every read of a case, a referral or a sensitive feedback item is
 //! written to the audit log.
 
+pub mod alerts;
+pub mod cases;
 pub mod feedback;
 pub mod flags;
+pub mod referrals;
 pub mod services;
 
 use std::path::Path;
@@ -31,7 +34,12 @@ impl Protection {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(feedback::router()).merge(services::router())
+    Router::new()
+        .merge(alerts::router())
+        .merge(cases::router())
+        .merge(referrals::router())
+        .merge(feedback::router())
+        .merge(services::router())
 }
 
 /// Opens the protection state for a server.
