@@ -507,7 +507,7 @@ crate::server_tests! {
         assert!(location.starts_with("/cfm/"), "{location}");
         let id = all_items(&s).await[0].id;
         let page = c.get(s.url(&format!("/cfm/{id}"))).send().await.unwrap().text().await.unwrap();
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the text is escaped");
+        assert!(page.contains("alert(1)") && !page.contains("<script>alert(1)"), "the text is escaped");
         assert!(page.contains(&format!("action=\"/cfm/{id}/assign\"")));
 
         // Acting from the page: answer, then closing twice shows the reason with a 409.
