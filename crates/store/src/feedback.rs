@@ -284,10 +284,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if known.is_none() {
-                return Err(StoreError::invalid(
-                    "country_code",
-                    format!("there is no country '{}'", new.country_code),
-                ));
+                return Err(StoreError::invalid("country_code", format!("there is no country '{}'", new.country_code)));
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO feedback_items (reference, channel, category, sector, country_code, site_id, body, contact, \

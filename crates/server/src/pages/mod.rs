@@ -174,7 +174,8 @@ impl Chrome {
                 nav.push(NavItem { label: lang.t("nav.collect"), href: "/collect", active, enabled: true });
             }
             if caller.allows(Permission::ViewFeedback, None) {
-                nav.push(NavItem { label: lang.t("cfm.nav"), href: "/cfm", active: path.starts_with("/cfm"), enabled: true });
+                let active = path.starts_with("/cfm");
+                nav.push(NavItem { label: lang.t("cfm.nav"), href: "/cfm", active, enabled: true });
             }
             nav.push(NavItem {
                 label: lang.t("nav.tokens"),

@@ -432,7 +432,10 @@ pub async fn respond(state: &AppState, caller: &Caller, id: i64, response: &str)
     problems.into_result()?;
     let row = handled(state, caller, id).await?;
     let sealed = state.protection.sealer.seal(&context(&row.reference, "response"), response);
-    Ok(state.store.respond_feedback(&caller.actor(), id, &FeedbackResponse { response: sealed, by: caller.user.id }).await?)
+    Ok(state
+        .store
+        .respond_feedback(&caller.actor(), id, &FeedbackResponse { response: sealed, by: caller.user.id })
+        .await?)
 }
 
 /// Closes the loop with the person.

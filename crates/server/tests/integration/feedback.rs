@@ -75,7 +75,10 @@ async fn all_items(s: &TestServer) -> Vec<rumbo_store::feedback::FeedbackRow> {
 }
 
 fn error_fields(body: &Value) -> Vec<String> {
-    body["errors"].as_array().map(|e| e.iter().map(|e| e["field"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+    body["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|e| e["field"].as_str().unwrap_or_default().to_string()).collect())
+        .unwrap_or_default()
 }
 
 crate::server_tests! {

@@ -29,7 +29,16 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(list, create, item, assign, respond, close, trends),
-    components(schemas(FeedbackItem, FeedbackInput, Assignment, Answer, Closure, Trends, super::trends::Count, super::trends::MonthRow))
+    components(schemas(
+        FeedbackItem,
+        FeedbackInput,
+        Assignment,
+        Answer,
+        Closure,
+        Trends,
+        super::trends::Count,
+        super::trends::MonthRow
+    ))
 )]
 pub struct FeedbackDoc;
 

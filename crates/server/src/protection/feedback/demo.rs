@@ -87,14 +87,8 @@ pub async fn fill(state: &AppState) -> ApiResult<usize> {
     let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
     let mut seeds = Vec::with_capacity(ITEMS);
     // Weights of categories: questions and complaints dominate, allegations are rare.
-    let categories = [
-        ("information_request", 35),
-        ("complaint", 28),
-        ("suggestion", 14),
-        ("thanks", 13),
-        ("fraud", 6),
-        ("psea", 4),
-    ];
+    let categories =
+        [("information_request", 35), ("complaint", 28), ("suggestion", 14), ("thanks", 13), ("fraud", 6), ("psea", 4)];
     let total_weight: usize = categories.iter().map(|(_, w)| w).sum();
     for n in 0..ITEMS {
         let mut roll = draw.below(total_weight);
@@ -116,7 +110,8 @@ pub async fn fill(state: &AppState) -> ApiResult<usize> {
             &countries[draw.below(countries.len())]
         };
         let in_country: Vec<_> = sites.iter().filter(|s| s.country_code == country.code).collect();
-        let site_id = (!in_country.is_empty() && draw.below(4) > 0).then(|| in_country[draw.below(in_country.len())].id);
+        let site_id =
+            (!in_country.is_empty() && draw.below(4) > 0).then(|| in_country[draw.below(in_country.len())].id);
         let channel = fb::CHANNELS[draw.below(fb::CHANNELS.len())];
         let sector = fb::SECTORS[draw.below(fb::SECTORS.len())];
         let age_hours = i64::try_from(draw.below(180 * 24)).unwrap_or(0);
@@ -141,7 +136,8 @@ pub async fn fill(state: &AppState) -> ApiResult<usize> {
         let late = draw.below(5) == 0;
         let responded_at = (stage >= 2).then(|| {
             let span = if late { deadline + 3 } else { deadline.max(1) };
-            created_at + Duration::hours(6 + i64::try_from(draw.below(usize::try_from(span * 20).unwrap_or(20))).unwrap_or(0))
+            created_at
+                + Duration::hours(6 + i64::try_from(draw.below(usize::try_from(span * 20).unwrap_or(20))).unwrap_or(0))
         });
         let responded_at = responded_at.map(|r| r.min(now));
         let closed_at = (stage >= 3).then(|| responded_at.unwrap_or(now) + Duration::hours(24)).map(|c| c.min(now));
@@ -162,9 +158,8 @@ pub async fn fill(state: &AppState) -> ApiResult<usize> {
             status: ["new", "assigned", "responded", "closed"][stage].to_string(),
             assigned_to: staff.filter(|_| stage >= 1),
             assigned_at,
-            response: (stage >= 2).then(|| {
-                sealer.seal(&context(&reference, "response"), ANSWERS[draw.below(ANSWERS.len())])
-            }),
+            response: (stage >= 2)
+                .then(|| sealer.seal(&context(&reference, "response"), ANSWERS[draw.below(ANSWERS.len())])),
             responded_by: staff.filter(|_| stage >= 2),
             responded_at,
             closed_at,

@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::i18n::Lang;
 use crate::pages::{
-    Cell, Chrome, Choice, FilterField, FormField, FormPage, ListPage, NewQuery, PAGE_SIZE, PageResult, Posted, Row,
+    Cell, Choice, Chrome, FilterField, FormField, FormPage, ListPage, NewQuery, PAGE_SIZE, PageResult, Posted, Row,
     code_choices, countries_allowing, country_choices, render, save_or_show, see_other, spreadsheet_safe, yes_no,
 };
 
@@ -101,7 +101,9 @@ async fn site_choices(state: &AppState, countries: &[Country], current: &str) ->
     };
     let sites: Vec<Site> = state.store.list_sites(&filter).await?.items;
     let mut choices = vec![Choice::new("", "—", current)];
-    choices.extend(sites.iter().map(|s| Choice::new(s.id.to_string(), format!("{} · {}", s.country_code, s.name), current)));
+    choices.extend(
+        sites.iter().map(|s| Choice::new(s.id.to_string(), format!("{} · {}", s.country_code, s.name), current)),
+    );
     Ok(choices)
 }
 
@@ -132,7 +134,11 @@ async fn list(
             lang.t("common.country"),
             country_choices(&countries, lang, &current(&q.country).to_uppercase(), true),
         ),
-        FilterField::select("status", lang.t("fb.status"), code_choices(fb::STATUSES, lang, "fb.status", &current(&q.status), true)),
+        FilterField::select(
+            "status",
+            lang.t("fb.status"),
+            code_choices(fb::STATUSES, lang, "fb.status", &current(&q.status), true),
+        ),
     ];
     let categories: Vec<&str> = fb::CATEGORIES
         .iter()
@@ -154,11 +160,18 @@ async fn list(
         lang.t("fb.sector"),
         code_choices(fb::SECTORS, lang, "fb.sector", &current(&q.sector), true),
     ));
-    filters.push(FilterField::select("site_id", lang.t("fb.site"), site_choices(&state, &countries, &current(&q.site_id)).await?));
+    filters.push(FilterField::select(
+        "site_id",
+        lang.t("fb.site"),
+        site_choices(&state, &countries, &current(&q.site_id)).await?,
+    ));
     filters.push(FilterField::select(
         "overdue",
         lang.t("fb.overdue"),
-        vec![Choice::new("", lang.t("common.all"), &current(&q.overdue)), Choice::new("true", lang.t("common.yes"), &current(&q.overdue))],
+        vec![
+            Choice::new("", lang.t("common.all"), &current(&q.overdue)),
+            Choice::new("true", lang.t("common.yes"), &current(&q.overdue)),
+        ],
     ));
     let mut list = ListPage::new(
         Chrome::new(lang, Some(&caller), &uri, "fb.list.title"),
@@ -255,20 +268,42 @@ impl IntakeForm {
     }
 }
 
-async fn intake_page(state: &AppState, caller: &Caller, lang: Lang, uri: &Uri, f: &IntakeForm) -> Result<FormPage, ApiError> {
+async fn intake_page(
+    state: &AppState,
+    caller: &Caller,
+    lang: Lang,
+    uri: &Uri,
+    f: &IntakeForm,
+) -> Result<FormPage, ApiError> {
     let countries = countries_allowing(state, caller, Permission::HandleFeedback).await?;
     let staff_channels: Vec<&str> = fb::CHANNELS.to_vec();
     let fields = vec![
-        FormField::select("country_code", lang.t("common.country"), country_choices(&countries, lang, &f.country_code, false))
-            .required(),
+        FormField::select(
+            "country_code",
+            lang.t("common.country"),
+            country_choices(&countries, lang, &f.country_code, false),
+        )
+        .required(),
         FormField::select("site_id", lang.t("fb.site"), site_choices(state, &countries, &f.site_id).await?),
-        FormField::select("channel", lang.t("fb.channel"), code_choices(&staff_channels, lang, "fb.channel", &f.channel, false))
-            .required(),
-        FormField::select("category", lang.t("fb.category"), code_choices(fb::CATEGORIES, lang, "fb.category", &f.category, false))
-            .required()
-            .help(lang.t("fb.psea_help")),
-        FormField::select("sector", lang.t("fb.sector"), code_choices(fb::SECTORS, lang, "fb.sector", &f.sector, false))
-            .required(),
+        FormField::select(
+            "channel",
+            lang.t("fb.channel"),
+            code_choices(&staff_channels, lang, "fb.channel", &f.channel, false),
+        )
+        .required(),
+        FormField::select(
+            "category",
+            lang.t("fb.category"),
+            code_choices(fb::CATEGORIES, lang, "fb.category", &f.category, false),
+        )
+        .required()
+        .help(lang.t("fb.psea_help")),
+        FormField::select(
+            "sector",
+            lang.t("fb.sector"),
+            code_choices(fb::SECTORS, lang, "fb.sector", &f.sector, false),
+        )
+        .required(),
         FormField { value: f.body.clone(), ..FormField::input("textarea", "body", lang.t("fb.body"), "") }.required(),
         FormField::input("text", "contact", lang.t("fb.contact"), f.contact.clone()).help(lang.t("fb.contact_help")),
         FormField::checkbox("wants_reply", lang.t("fb.wants_reply"), f.wants_reply.is_some()),
@@ -283,7 +318,11 @@ async fn new_form(
     uri: Uri,
     ApiQuery(q): ApiQuery<NewQuery>,
 ) -> PageResult {
-    let form = IntakeForm { country_code: q.country.unwrap_or_default().to_uppercase(), channel: "hotline".into(), ..IntakeForm::default() };
+    let form = IntakeForm {
+        country_code: q.country.unwrap_or_default().to_uppercase(),
+        channel: "hotline".into(),
+        ..IntakeForm::default()
+    };
     Ok(render(&intake_page(&state, &caller, lang, &uri, &form).await?))
 }
 
@@ -338,7 +377,13 @@ async fn detail_page(
         super::assignees(state, &row.country_code, row.is_psea())
             .await?
             .iter()
-            .map(|u| Choice::new(u.id.to_string(), format!("{} ({})", u.display_name, lang.t(&format!("role.{}", u.role))), &current))
+            .map(|u| {
+                Choice::new(
+                    u.id.to_string(),
+                    format!("{} ({})", u.display_name, lang.t(&format!("role.{}", u.role))),
+                    &current,
+                )
+            })
             .collect()
     } else {
         Vec::new()
@@ -392,7 +437,15 @@ async fn after(
         Err(e @ (ApiError::Invalid(_) | ApiError::Conflict { .. })) => {
             let status = e.status_code();
             let row = super::read(state, caller, id).await?;
-            let page = detail_page(state, caller, lang, &Uri::from_maybe_shared(format!("/cfm/{id}")).unwrap_or_else(|_| uri.clone()), &row, Some(e.to_string())).await?;
+            let page = detail_page(
+                state,
+                caller,
+                lang,
+                &Uri::from_maybe_shared(format!("/cfm/{id}")).unwrap_or_else(|_| uri.clone()),
+                &row,
+                Some(e.to_string()),
+            )
+            .await?;
             Ok((status, render(&page)).into_response())
         }
         Err(e) => Err(e.into()),
@@ -405,7 +458,13 @@ struct AssignForm {
     user_id: String,
 }
 
-async fn assign(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, posted: Posted<AssignForm>) -> PageResult {
+async fn assign(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    posted: Posted<AssignForm>,
+) -> PageResult {
     let Posted { caller, form } = posted;
     let result = match form.user_id.trim() {
         "" => Err(ApiError::invalid("user_id", "is required: choose who takes the item")),
@@ -423,7 +482,13 @@ struct RespondForm {
     response: String,
 }
 
-async fn respond(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, posted: Posted<RespondForm>) -> PageResult {
+async fn respond(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    posted: Posted<RespondForm>,
+) -> PageResult {
     let Posted { caller, form } = posted;
     let result = super::respond(&state, &caller, id, &form.response).await;
     after(&state, &caller, lang, &uri, id, result).await
@@ -437,7 +502,13 @@ struct CloseForm {
     satisfaction: String,
 }
 
-async fn close(State(state): State<AppState>, lang: Lang, uri: Uri, ApiPath(id): ApiPath<i64>, posted: Posted<CloseForm>) -> PageResult {
+async fn close(
+    State(state): State<AppState>,
+    lang: Lang,
+    uri: Uri,
+    ApiPath(id): ApiPath<i64>,
+    posted: Posted<CloseForm>,
+) -> PageResult {
     let Posted { caller, form } = posted;
     let result = match form.satisfaction.trim() {
         "" => super::close(&state, &caller, id, form.told_person.is_some(), None).await,

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::i18n::Lang;
-use crate::pages::{Chrome, Choice, PageError, PageResult, code_choices, country_choices, render};
+use crate::pages::{Choice, Chrome, PageError, PageResult, code_choices, country_choices, render};
 
 /// The cookie holding the public form's anti-forgery token.
 const FEEDBACK_CSRF_COOKIE: &str = "rumbo_feedback_csrf";
@@ -173,10 +173,8 @@ async fn submit(
         }
         Err(ApiError::Invalid(errors)) => {
             let mut again = page(&state, lang, &uri, &f, csrf).await?;
-            again.errors = errors
-                .iter()
-                .map(|e| format!("{}: {}", lang.t(&format!("fb.field.{}", e.field)), e.message))
-                .collect();
+            again.errors =
+                errors.iter().map(|e| format!("{}: {}", lang.t(&format!("fb.field.{}", e.field)), e.message)).collect();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, render(&again)).into_response())
         }
         Err(e) => Err(PageError(e)),
@@ -207,7 +205,8 @@ struct Found {
 
 async fn status(State(state): State<AppState>, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<StatusQuery>) -> Response {
     let reference = q.reference.trim().to_uppercase();
-    let mut page = StatusPage { c: Chrome::new(lang, None, &uri, "fb.status.title"), reference: reference.clone(), found: None };
+    let mut page =
+        StatusPage { c: Chrome::new(lang, None, &uri, "fb.status.title"), reference: reference.clone(), found: None };
     if reference.is_empty() {
         return render(&page);
     }

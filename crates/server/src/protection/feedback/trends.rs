@@ -18,7 +18,7 @@ use crate::auth::{Caller, SignedIn};
 use crate::error::ApiResult;
 use crate::extract::ApiQuery;
 use crate::i18n::Lang;
-use crate::pages::{Chrome, Choice, PageResult, code_choices, country_choices, render};
+use crate::pages::{Choice, Chrome, PageResult, code_choices, country_choices, render};
 
 /// How many months the trends go back.
 const MONTHS: usize = 12;
