@@ -207,21 +207,19 @@ impl ServiceQuery {
                 None
             }
         });
-        match (lat, lon) {
-            (Some(latitude), Some(longitude)) => Some(Near { latitude, longitude, radius_km: radius }),
-            _ => {
-                let lat_given = clean(self.lat.as_deref()).is_some();
-                let lon_given = clean(self.lon.as_deref()).is_some();
-                if lat_given && !lon_given {
-                    errors.push(FieldError::new("lon", "is required with lat"));
-                } else if lon_given && !lat_given {
-                    errors.push(FieldError::new("lat", "is required with lon"));
-                } else if radius.is_some() && !lat_given {
-                    errors.push(FieldError::new("radius_km", "needs a point: give lat and lon"));
-                }
-                None
-            }
+        if let (Some(latitude), Some(longitude)) = (lat, lon) {
+            return Some(Near { latitude, longitude, radius_km: radius });
         }
+        let lat_given = clean(self.lat.as_deref()).is_some();
+        let lon_given = clean(self.lon.as_deref()).is_some();
+        if lat_given && !lon_given {
+            errors.push(FieldError::new("lon", "is required with lat"));
+        } else if lon_given && !lat_given {
+            errors.push(FieldError::new("lat", "is required with lon"));
+        } else if radius.is_some() && !lat_given {
+            errors.push(FieldError::new("radius_km", "needs a point: give lat and lon"));
+        }
+        None
     }
 
     /// The query as URL parameters, with another offset and format (for the pager and the

@@ -15,4 +15,5 @@ mod openrosa;
 mod pages;
 mod public;
 mod reports;
+mod services;
 mod webform_browser;
