@@ -32,9 +32,10 @@ pub struct FlagRule {
     pub message_en: String,
     pub message_es: String,
     pub message_pt: String,
-    /// The country whose team receives the alert (`None`: the submission's country).
+    /// The country team the rule is for: it reads that country's submissions only and
+    /// alerts its team (`None`: every country of the form, each alerting its own team).
     pub route_country: Option<String>,
-    /// The site team that receives it (`None`: the whole country team).
+    /// A site team: only that site's submissions (`None`: the whole country).
     pub route_site_id: Option<i64>,
     pub active: bool,
     pub created_at: DateTime<Utc>,

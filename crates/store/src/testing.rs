@@ -63,6 +63,18 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The SQLite database file (and its write-ahead log beside it), on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("test.db"))
+    }
+
+    /// The server URL and the schema of this test's data, on PostgreSQL.
+    pub fn postgres_schema(&self) -> Option<(&str, &str)> {
+        self.postgres.as_ref().map(|(url, schema)| (url.as_str(), schema.as_str()))
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((url, schema)) = self.postgres.take() else { return };

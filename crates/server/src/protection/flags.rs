@@ -67,12 +67,19 @@ impl Rules {
             .iter()
             .filter(|r| xpath::evaluate(&r.expr, &env, top).is_ok_and(|v| v.to_bool(&instance)))
             .filter_map(|r| {
-                let country = r.route_country.clone().or_else(|| facts.country.map(str::to_owned))?;
+                // A rule routed to a country (or a site) team concerns that team's own
+                // submissions only: alerts never cross to a team that may not see them.
+                let country = facts.country?;
+                if r.route_country.as_deref().is_some_and(|c| c != country)
+                    || r.route_site_id.is_some_and(|site| facts.site_id != Some(site))
+                {
+                    return None;
+                }
                 Some(RaisedAlert {
                     rule_id: r.id,
                     severity: r.severity.clone(),
-                    country_code: country,
-                    site_id: r.route_site_id.or(facts.site_id),
+                    country_code: country.to_owned(),
+                    site_id: facts.site_id,
                 })
             })
             .collect()
@@ -180,7 +187,7 @@ pub async fn check(state: &AppState, rule: &FlagRuleInput) -> ApiResult<()> {
     if problems.is_empty() { Ok(()) } else { Err(ApiError::Invalid(problems)) }
 }
 
-/// The countries a rule may concern: its routing country, or its form's countries.
+/// The countries a rule concerns: its team's country, or every country of its form.
 pub async fn rule_countries(state: &AppState, form_id: i64, route: Option<&str>) -> ApiResult<Vec<String>> {
     if let Some(c) = route {
         return Ok(vec![c.to_owned()]);

@@ -13,6 +13,7 @@ mod feedback;
 mod imports;
 mod openrosa;
 mod pages;
+mod protection;
 mod public;
 mod reports;
 mod services;

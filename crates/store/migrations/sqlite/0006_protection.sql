@@ -7,8 +7,9 @@
 
 -- A red-flag rule: an expression over a form's fields; a submission for which it is true
 -- raises an alert, in the transaction that stores the submission.
---   route_country: the country whose team receives the alert (NULL: the submission's).
---   route_site_id: a site team within it (NULL: the whole country team).
+--   route_country: the country team the rule is for: it reads that country's submissions
+--                  and alerts its team (NULL: every country of the form, each its own team).
+--   route_site_id: a site team: only that site's submissions (NULL: the whole country).
 CREATE TABLE flag_rules (
     id             INTEGER PRIMARY KEY,
     form_id        INTEGER NOT NULL REFERENCES forms(id),
