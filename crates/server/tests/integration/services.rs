@@ -433,3 +433,38 @@ crate::server_tests! {
         assert!(home.contains("href=\"/services\""));
     }
 }
+
+rumbo_store::engine_tests! {
+    async fn the_demo_directory_covers_every_country_and_the_referral_sectors(db: TestDb) {
+        use rumbo_store::services::{Sector, ServiceFilter};
+        rumbo_domain::demo::seed(&db.store, "demo-password-1").await.expect("the demo fills an empty store");
+        let countries = db.list_countries().await.unwrap();
+        for country in &countries {
+            for sector in [Sector::ChildProtection, Sector::Gbv, Sector::Health, Sector::Legal, Sector::Shelter] {
+                let filter = ServiceFilter {
+                    country: Some(country.code.clone()),
+                    sectors: vec![sector],
+                    active: Some(true),
+                    ..Default::default()
+                };
+                let found = db.search_services(&filter).await.unwrap();
+                assert!(found.total >= 2, "{} has {} open {sector} services", country.code, found.total);
+            }
+            let all = ServiceFilter { country: Some(country.code.clone()), ..Default::default() };
+            let services = db.search_services(&all).await.unwrap().items;
+            let sectors: std::collections::HashSet<Sector> = services.iter().map(|s| s.sector).collect();
+            assert_eq!(sectors.len(), 8, "{} has every sector", country.code);
+            assert!(services.iter().all(|s| s.admin1_pcode.is_some()), "{}: every service in an admin-1 area", country.code);
+        }
+        let all = db.search_services(&ServiceFilter { limit: Some(10_000), ..Default::default() }).await.unwrap().items;
+        assert!(all.iter().any(|s| !s.public) && all.iter().any(|s| !s.active), "some hidden, some closed");
+
+        // Near the Simón Bolívar bridge, Cúcuta's services come first.
+        let s = TestServer::start(db).await;
+        let r = client().get(s.url("/public/services?country=COL&sector=health&lat=7.8196&lon=-72.4528&lang=es")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Punto de atención en salud CRC – Cúcuta"), "{html}");
+        assert_eq!(s.db.verify_audit_chain().await.unwrap().first_broken, None);
+    }
+}
