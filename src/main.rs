@@ -105,6 +105,27 @@ enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// Check the hash-chained audit log (every line against its content and the line before).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every link of the chain; exit with an error at the first line that was
+    /// changed, or that follows a removed one.
+    Verify {
+        /// A head noted earlier (`LINE:HASH`, from `rumbo audit head`): also checks that this
+        /// line is still there, unchanged, so removing the newest lines is caught too.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+    /// Print the newest line and its hash (`LINE:HASH`), to keep somewhere else.
+    Head,
 }
 
 #[derive(Subcommand)]
@@ -273,6 +294,7 @@ async fn main() -> Result<()> {
             indicators_command(command, &settings.load().map_err(anyhow::Error::msg)?).await
         }
         Command::Reaggregate { settings } => reaggregate(&settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::Audit { command, settings } => audit_command(&command, &settings.load().map_err(anyhow::Error::msg)?).await,
         Command::Report { country, round, lang, format, output, settings } => {
             let params = ReportParams { country, round: Some(round), lang: Some(lang), format: Some(format) };
             report_command(&params, output, &settings.load().map_err(anyhow::Error::msg)?).await
@@ -330,6 +352,48 @@ async fn indicators_command(command: IndicatorCommand, settings: &Settings) -> R
 }
 
 /// `rumbo reaggregate`: every aggregate rebuilt from the stored submissions.
+/// `rumbo audit verify|head`.
+async fn audit_command(command: &AuditCommand, settings: &Settings) -> Result<()> {
+    init_logging(settings);
+    let store = open_store(settings).await?;
+    let result = match command {
+        AuditCommand::Head => {
+            let head = store.audit_log(1, None).await?;
+            match head.first() {
+                Some(line) => println!("{}:{}", line.id, line.hash),
+                None => println!("the audit log is empty"),
+            }
+            Ok(())
+        }
+        AuditCommand::Verify { expect_head } => verify_audit(&store, expect_head.as_deref()).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn verify_audit(store: &rumbo_store::Store, expect_head: Option<&str>) -> Result<()> {
+    let check = store.verify_audit_chain().await?;
+    if let Some(line) = check.first_broken {
+        anyhow::bail!(
+            "the audit log is broken at line {line} (of {}): that line was changed, or a line before it was removed",
+            check.lines
+        );
+    }
+    if let Some(head) = expect_head {
+        let (id, hash) = head
+            .split_once(':')
+            .and_then(|(id, hash)| Some((id.trim().parse::<i64>().ok()?, hash.trim())))
+            .context("--expect-head takes LINE:HASH, as printed by `rumbo audit head`")?;
+        match store.audit_line(id).await {
+            Ok(line) if line.hash == hash => {}
+            Ok(_) => anyhow::bail!("audit line {id} no longer has the hash noted: the log was rewritten from there"),
+            Err(_) => anyhow::bail!("audit line {id} is gone: the newest lines of the log were removed"),
+        }
+    }
+    println!("the audit log is intact: {} lines", check.lines);
+    Ok(())
+}
+
 async fn reaggregate(settings: &Settings) -> Result<()> {
     init_logging(settings);
     let store = open_store(settings).await?;

@@ -254,3 +254,68 @@ async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
     assert_eq!((people["total"].clone(), food["total"].clone()), before);
     drop(guard);
 }
+
+/// Copies a data folder (database, its log, key) to a new temporary folder.
+fn copy_data(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.path().join(entry.file_name())).unwrap();
+        }
+    }
+    to
+}
+
+/// Runs one statement on the SQLite file of a data folder, as someone with the file would.
+fn tamper(data: &Path, sql: &str) {
+    let url = format!("sqlite://{}", data.join("rumbo.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::ConnectOptions as _;
+        let mut conn = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().connect().await.unwrap();
+        let done = sqlx::query(sql).execute(&mut conn).await.unwrap();
+        assert_eq!(done.rows_affected(), 1, "{sql}");
+    });
+}
+
+#[test]
+fn audit_verify_catches_a_changed_or_removed_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(rumbo(d, &["import", "countries"]).status.success());
+    for name in ["ana", "bea", "cris"] {
+        let added = rumbo(d, &["user", "add", name, "--role", "viewer", "--all-countries", "--password", "long password 1"]);
+        assert!(added.status.success(), "{}", text(&added));
+    }
+    let ok = rumbo(d, &["audit", "verify"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("intact"), "{}", text(&ok));
+    let head = String::from_utf8(rumbo(d, &["audit", "head"]).stdout).unwrap().trim().to_string();
+    let (last, _) = head.split_once(':').expect("LINE:HASH");
+    let last: i64 = last.parse().unwrap();
+    assert!(last >= 4, "{head}");
+    assert!(rumbo(d, &["audit", "verify", "--expect-head", &head]).status.success());
+
+    // A changed line: who did it.
+    let changed = copy_data(d);
+    tamper(changed.path(), "UPDATE audit_log SET actor = 'someone else' WHERE id = 3");
+    let out = rumbo(changed.path(), &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("broken at line 3"), "{}", text(&out));
+
+    // A removed line in the middle.
+    let removed = copy_data(d);
+    tamper(removed.path(), "DELETE FROM audit_log WHERE id = 2");
+    let out = rumbo(removed.path(), &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("broken at line 3"), "{}", text(&out));
+
+    // The newest line removed: the chain alone still holds, the noted head does not.
+    let cut = copy_data(d);
+    tamper(cut.path(), &format!("DELETE FROM audit_log WHERE id = {last}"));
+    assert!(rumbo(cut.path(), &["audit", "verify"]).status.success());
+    let out = rumbo(cut.path(), &["audit", "verify", "--expect-head", &head]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains(&format!("audit line {last} is gone")), "{}", text(&out));
+}
