@@ -543,3 +543,32 @@ crate::server_tests! {
         assert_eq!(r.status(), 422);
     }
 }
+
+rumbo_store::engine_tests! {
+    async fn the_demo_holds_feedback_of_every_kind(db: TestDb) {
+        rumbo_domain::demo::seed(&db.store, "demo-password-1").await.expect("the demo geography and users");
+        let data = tempfile::tempdir().unwrap();
+        let config = rumbo_server::ServerConfig { data_dir: data.path().to_path_buf(), ..Default::default() };
+        let state = rumbo_server::AppState::open(db.store.clone(), config).await.expect("state");
+        let n = rumbo_server::protection::feedback::demo::fill(&state).await.expect("the demo feedback");
+        assert_eq!(n, rumbo_server::protection::feedback::demo::ITEMS);
+        let items = db.list_feedback(&FeedbackFilter { limit: Some(1000), ..FeedbackFilter::default() }).await.unwrap().items;
+        assert_eq!(items.len(), n);
+        let today = chrono::Utc::now().date_naive();
+        for status in ["new", "assigned", "responded", "closed"] {
+            assert!(items.iter().any(|i| i.status == status), "no {status} item");
+        }
+        for category in rumbo_store::feedback::CATEGORIES {
+            assert!(items.iter().any(|i| i.category == *category), "no {category} item");
+        }
+        for channel in rumbo_store::feedback::CHANNELS {
+            assert!(items.iter().any(|i| i.channel == *channel), "no {channel} item");
+        }
+        assert!(items.iter().any(|i| i.is_overdue(today)), "some items are overdue");
+        // Allegations are only ever with a focal point.
+        let focal_point = db.user_id_by_username("protection_focal_point").await.unwrap();
+        assert!(items.iter().filter(|i| i.is_psea()).all(|i| i.assigned_to.is_none_or(|u| u == focal_point)));
+        assert!(items.iter().all(|i| i.body.starts_with("s1:")));
+        assert_eq!(db.verify_audit_chain().await.unwrap().first_broken, None);
+    }
+}

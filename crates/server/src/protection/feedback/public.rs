@@ -192,8 +192,10 @@ struct StatusQuery {
 struct StatusPage {
     c: Chrome,
     reference: String,
-    /// `None`: nothing asked yet; `Some(None)`: no such reference.
-    found: Option<Option<Found>>,
+    /// A reference was asked for.
+    asked: bool,
+    /// What it names (`None`: no such reference).
+    found: Option<Found>,
 }
 
 /// What the person may know of her message: where it stands and, once given, the answer.
@@ -205,8 +207,12 @@ struct Found {
 
 async fn status(State(state): State<AppState>, lang: Lang, uri: Uri, ApiQuery(q): ApiQuery<StatusQuery>) -> Response {
     let reference = q.reference.trim().to_uppercase();
-    let mut page =
-        StatusPage { c: Chrome::new(lang, None, &uri, "fb.status.title"), reference: reference.clone(), found: None };
+    let mut page = StatusPage {
+        c: Chrome::new(lang, None, &uri, "fb.status.title"),
+        reference: reference.clone(),
+        asked: false,
+        found: None,
+    };
     if reference.is_empty() {
         return render(&page);
     }
@@ -215,7 +221,7 @@ async fn status(State(state): State<AppState>, lang: Lang, uri: Uri, ApiQuery(q)
         Err(e) => return PageError(e.into()).into_response(),
     };
     let Some(row) = row else {
-        page.found = Some(None);
+        page.asked = true;
         return (StatusCode::NOT_FOUND, render(&page)).into_response();
     };
     if row.is_psea() {
@@ -235,10 +241,11 @@ async fn status(State(state): State<AppState>, lang: Lang, uri: Uri, ApiQuery(q)
         (Some(sealed), "responded" | "closed") => Some(super::open(&state, &row.reference, "response", sealed)),
         _ => None,
     };
-    page.found = Some(Some(Found {
+    page.asked = true;
+    page.found = Some(Found {
         status: lang.t(&format!("fb.public_status.{}", row.status)),
         received: row.created_at.format("%Y-%m-%d").to_string(),
         response,
-    }));
+    });
     render(&page)
 }
