@@ -119,6 +119,13 @@ crate::server_tests! {
         assert!(matches!(s.db.service(id + 1000).await, Err(StoreError::NotFound { entity: "service" })));
         assert_eq!(get(&s, &im, &format!("/api/v1/services/{}", id + 1000)).await.0, 404);
 
+        // The routes are in the OpenAPI document.
+        let doc: Value = client().get(s.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+        for path in ["/api/v1/services", "/api/v1/services/{id}", "/api/v1/services/{id}/reactivate", "/api/v1/public/services"] {
+            assert!(doc["paths"][path].is_object(), "{path} documented");
+        }
+        assert!(doc["components"]["schemas"]["ServiceInput"].is_object());
+
         // Every write is in the audit log.
         let (_, audit) = get(&s, &admin, "/api/v1/audit?limit=1000&entity=service").await;
         let lines = audit["items"].as_array().or(audit.as_array()).unwrap().iter()
