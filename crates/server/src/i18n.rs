@@ -1386,7 +1386,11 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("svc.sector.health", ["Health", "Salud", "Saúde"]),
     (
         "svc.sector.mhpss",
-        ["Mental health and psychosocial support", "Salud mental y apoyo psicosocial", "Saúde mental e apoio psicossocial"],
+        [
+            "Mental health and psychosocial support",
+            "Salud mental y apoyo psicosocial",
+            "Saúde mental e apoio psicossocial",
+        ],
     ),
     ("svc.sector.shelter", ["Shelter", "Alojamiento", "Abrigo"]),
     ("svc.sector.legal", ["Legal assistance", "Asistencia legal", "Assistência jurídica"]),
@@ -1395,7 +1399,10 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("svc.sector.gbv", ["Gender-based violence", "Violencia basada en género", "Violência baseada em gênero"]),
     ("svc.sector.livelihoods", ["Livelihoods and jobs", "Medios de vida y empleo", "Meios de vida e emprego"]),
     ("svc.organisation", ["Organisation", "Organización", "Organização"]),
-    ("svc.admin1", ["Admin 1 (state, department…)", "Admin 1 (estado, departamento…)", "Admin 1 (estado, departamento…)"]),
+    (
+        "svc.admin1",
+        ["Admin 1 (state, department…)", "Admin 1 (estado, departamento…)", "Admin 1 (estado, departamento…)"],
+    ),
     ("svc.site", ["Site", "Sitio", "Local"]),
     ("svc.latitude", ["Latitude", "Latitud", "Latitude"]),
     ("svc.longitude", ["Longitude", "Longitud", "Longitude"]),
@@ -1434,7 +1441,10 @@ const TEXTS: &[(&str, [&str; 3])] = &[
             "Desativar este serviço? Ele fica no diretório, fechado, e pode ser reativado.",
         ],
     ),
-    ("svc.confirm_reactivate", ["Open this service again?", "¿Abrir de nuevo este servicio?", "Abrir este serviço de novo?"]),
+    (
+        "svc.confirm_reactivate",
+        ["Open this service again?", "¿Abrir de nuevo este servicio?", "Abrir este serviço de novo?"],
+    ),
     ("svc.public_title", ["Services near you", "Servicios cerca de usted", "Serviços perto de você"]),
     (
         "svc.public_lead",
