@@ -217,6 +217,12 @@ crate::server_tests! {
         let (_, again) = get(&s, &cw, &format!("/api/v1/feedback/{id}")).await;
         assert_eq!(again["satisfaction"], 4);
 
+        // The API document describes the routes.
+        let doc: Value = client().get(s.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+        for path in ["/api/v1/feedback", "/api/v1/feedback/{id}", "/api/v1/feedback/{id}/close", "/api/v1/feedback/trends"] {
+            assert!(doc["paths"].get(path).is_some(), "{path} is not in the OpenAPI document");
+        }
+
         // Each step is in the audit log, in order.
         let lines = s.db.audit_of("feedback", &id.to_string()).await.unwrap();
         let actions: Vec<&str> = lines.iter().map(|l| l.action.as_str()).collect();

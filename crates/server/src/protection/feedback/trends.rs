@@ -129,6 +129,8 @@ struct TrendsPage {
     countries: Vec<Choice>,
     sectors: Vec<Choice>,
     trends: Trends,
+    /// The filters, for the JSON link.
+    query: String,
     on_time: String,
     satisfaction: String,
     charts: Vec<Chart>,
@@ -177,6 +179,7 @@ pub async fn page(
         on_time: trends.share_on_time.map_or_else(|| "—".to_string(), |s| locale.percent(s)),
         satisfaction: trends.satisfaction.map_or_else(|| "—".to_string(), |s| locale.number(s, 1)),
         trends,
+        query: uri.query().unwrap_or_default().to_string(),
         charts,
     };
     Ok(render(&page))
