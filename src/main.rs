@@ -306,7 +306,7 @@ async fn main() -> Result<()> {
 async fn indicators_command(command: IndicatorCommand, settings: &Settings) -> Result<()> {
     init_logging(settings);
     let store = open_store(settings).await?;
-    let state = open_state(&store).await?;
+    let state = open_state(&store, settings).await?;
     match command {
         IndicatorCommand::Load { file, user } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -397,7 +397,7 @@ async fn verify_audit(store: &rumbo_store::Store, expect_head: Option<&str>) -> 
 async fn reaggregate(settings: &Settings) -> Result<()> {
     init_logging(settings);
     let store = open_store(settings).await?;
-    let state = open_state(&store).await?;
+    let state = open_state(&store, settings).await?;
     let started = std::time::Instant::now();
     let registry = state.analytics.registry();
     let (read, cells) = store.reaggregate(&rumbo_store::model::Actor::system("reaggregate"), registry.as_ref()).await?;
@@ -415,7 +415,7 @@ async fn report_command(params: &ReportParams, output: Option<PathBuf>, settings
     use rumbo_server::outputs::report;
     init_logging(settings);
     let store = open_store(settings).await?;
-    let state = open_state(&store).await?;
+    let state = open_state(&store, settings).await?;
     let started = std::time::Instant::now();
     let problem = |e: rumbo_server::error::ApiError| match e.field() {
         Some(_) => anyhow::anyhow!("--{e}"),
@@ -496,8 +496,10 @@ async fn open_store(settings: &Settings) -> Result<Store> {
 }
 
 /// The server's state for a command: the forms, the writer and the indicators in use.
-async fn open_state(store: &rumbo_store::Store) -> Result<AppState> {
-    AppState::open(store.clone(), ServerConfig::default())
+/// The server's state for a command: the same data folder and protection key as `serve`.
+async fn open_state(store: &rumbo_store::Store, settings: &Settings) -> Result<AppState> {
+    let config = ServerConfig { data_dir: settings.data_dir(), key_file: settings.key_file.clone(), ..ServerConfig::default() };
+    AppState::open(store.clone(), config)
         .await
         .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))
 }
@@ -566,7 +568,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         for user in store.list_users(&ListFilter { limit: Some(1000), ..Default::default() }).await?.items {
             store.set_digest_ha1(user.id, rumbo_server::openrosa::digest_secret(&user, password).as_deref()).await?;
         }
-        let state = open_state(&store).await?;
+        let state = open_state(&store, &settings).await?;
         let started = std::time::Instant::now();
         // RUMBO_DEMO_SUBMISSIONS: how many submissions to make (tests use fewer). A tenth is
         // stored before the server opens; the rest arrive in the background.
@@ -575,9 +577,16 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
             .await
             .map_err(|e| anyhow::anyhow!("cannot publish the demo forms: {e}"))?;
         rumbo_server::protection::feedback::demo::fill(&state).await.map_err(|e| anyhow::anyhow!("cannot fill the demo feedback: {e}"))?;
+        let rules = rumbo_server::protection::demo::rules(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot declare the demo red-flag rules: {e}"))?;
         let first = rumbo_server::collect::demo::fill(&state, total, 0..1)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;
+        let cases = rumbo_server::protection::demo::cases(&state, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot fill the demo caseload: {e}"))?;
+        println!("Protection: {rules} red-flag rules on the survey, {cases} cases in Colombia with referrals in every state.");
         println!(
             "Demo forms published in {:.1} s: 4 forms, {indicators} DTM indicators, {first} submissions \
              (a tenth of each round, and the baseline); the rest of the {total} survey and registry \
@@ -632,8 +641,8 @@ fn describe(role: Role) -> &'static str {
         Role::Admin => "regional administrator, every country",
         Role::ImOfficer => "information-management officer: Colombia, Venezuela, Ecuador, Peru",
         Role::Enumerator => "enumerator, Colombia",
-        Role::Caseworker => "protection caseworker, Colombia",
-        Role::ProtectionFocalPoint => "PSEA focal point, Colombia",
+        Role::Caseworker => "protection caseworker (HIAS), Colombia; caseworker_<org> answer its referrals",
+        Role::ProtectionFocalPoint => "protection and PSEA focal point (HIAS), Colombia: supervises cases",
         Role::PartnerReporter => "partner reporter (NRC), Colombia",
         Role::Viewer => "read-only, every country",
     }
@@ -726,7 +735,7 @@ async fn publish_form(
     let name = file.file_name().map_or_else(|| "form.xlsx".to_string(), |n| n.to_string_lossy().into_owned());
     let store = open_store(settings).await?;
     let user = store.credentials(username).await?.with_context(|| format!("no user named {username}"))?.user;
-    let state = open_state(&store).await?;
+    let state = open_state(&store, settings).await?;
     let caller = rumbo_server::auth::Caller { user, csrf: None };
     match rumbo_server::collect::ops::publish(&state, &caller, &name, bytes, countries).await {
         Ok(p) => println!(
@@ -762,7 +771,7 @@ async fn import_submissions(
     let mapping = import::parse_mapping(&map.join("\n")).map_err(|e| anyhow::anyhow!("--map: {e}"))?;
     let store = open_store(settings).await?;
     let user = store.credentials(username).await?.with_context(|| format!("no user named {username}"))?.user;
-    let state = open_state(&store).await?;
+    let state = open_state(&store, settings).await?;
     let caller = rumbo_server::auth::Caller { user, csrf: None };
     let mut last = 0;
     let report = import::run_cli(&state, &caller, form, file, &mapping, mode, |p| {

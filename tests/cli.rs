@@ -214,6 +214,41 @@ async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
     let food = ask("/api/v1/aggregates?indicator=fms_need_food&by=sex&country=COL").await;
     assert_eq!(food["weighted"], true, "{food}");
     let before = (people["total"].clone(), food["total"].clone());
+
+    // Protection: the caseworker's caseload and inbox, the receiver's referrals.
+    assert!(said.contains("Protection: 3 red-flag rules"), "{said}");
+    let sign_in = |username: &'static str| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            let t: serde_json::Value = c
+                .post(format!("{base}/api/v1/auth/token"))
+                .json(&serde_json::json!({"username": username, "password": "cli-demo-1"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            t["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let caseworker = sign_in("caseworker").await;
+    let cases: serde_json::Value =
+        c.get(format!("{base}/api/v1/cases?status=all")).bearer_auth(&caseworker).send().await.unwrap().json().await.unwrap();
+    assert_eq!(cases["total"], 12, "{cases}");
+    let alerts = c.get(format!("{base}/api/v1/alerts?status=all")).bearer_auth(&caseworker).send().await.unwrap();
+    assert_eq!(alerts.status(), 200);
+    let referrals: serde_json::Value =
+        c.get(format!("{base}/api/v1/referrals")).bearer_auth(&caseworker).send().await.unwrap().json().await.unwrap();
+    assert!(referrals["total"].as_i64().unwrap() >= 12, "{referrals}");
+    // The demo's names are sealed: the database file does not hold them.
+    let mut bytes = std::fs::read(d.join("rumbo.db")).unwrap();
+    bytes.extend(std::fs::read(d.join("rumbo.db-wal")).unwrap_or_default());
+    let file = String::from_utf8_lossy(&bytes);
+    for name in ["Rondón Salcedo", "Pérez Villalba", "Marcano Ortiz"] {
+        assert!(!file.contains(name), "{name} is in the database file");
+    }
     drop(guard);
 
     let listed = text(&rumbo(d, &["indicators", "list"]));

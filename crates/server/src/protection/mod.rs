@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod cases;
+pub mod demo;
 pub mod feedback;
 pub mod flags;
 pub mod referrals;
