@@ -467,6 +467,29 @@ crate::server_tests! {
             assert!(!value.contains(marker), "{column} in clear");
         }
         assert!(!raw.contact.unwrap().contains("555"));
+        // Neither the SQLite file (with its log) nor a PostgreSQL dump holds the text.
+        let needles = ["Marker-body", "Ana Demo", "555 0199", "Marker-response"];
+        if let Some(file) = s.db.sqlite_file() {
+            let mut bytes = std::fs::read(&file).unwrap();
+            bytes.extend(std::fs::read(file.with_extension("db-wal")).unwrap_or_default());
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(text.contains(&raw.reference), "the file does hold the item");
+            for n in needles {
+                assert!(!text.contains(n), "{n} is in the SQLite file");
+            }
+        }
+        if let Some((url, schema)) = s.db.postgres_schema() {
+            let out = std::process::Command::new("pg_dump")
+                .args(["--dbname", url, "--schema", schema, "--data-only"])
+                .output()
+                .expect("pg_dump (postgresql-client) is installed");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains(&raw.reference), "the dump does hold the item");
+            for n in needles {
+                assert!(!text.contains(n), "{n} is in the PostgreSQL dump");
+            }
+        }
         // Those who may read it get it opened.
         let (_, seen) = get(&s, &cw, &format!("/api/v1/feedback/{id}")).await;
         assert_eq!(seen["body"], "Marker-body-7c1 the card did not work");
