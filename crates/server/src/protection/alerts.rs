@@ -68,10 +68,14 @@ async fn visible_rules(state: &AppState, caller: &Caller) -> ApiResult<Vec<FlagR
 /// Saves a rule: the caller must manage rules in every country it concerns.
 async fn save_rule(state: &AppState, caller: &Caller, id: Option<i64>, input: &FlagRuleInput) -> ApiResult<FlagRule> {
     caller.require(Permission::ManageFlagRules, None)?;
-    flags::check(state, input).await?;
-    for country in flags::rule_countries(state, input.form_id, input.route_country.as_deref()).await? {
+    // Who may write it first (so nobody learns anything from the checks), then what it says.
+    let countries = flags::rule_countries(state, input.form_id, input.route_country.as_deref())
+        .await
+        .map_err(|_| ApiError::invalid("form_id", format!("there is no form {}", input.form_id)))?;
+    for country in countries {
         caller.require(Permission::ManageFlagRules, Some(&country))?;
     }
+    flags::check(state, input).await?;
     if let Some(id) = id {
         let old = state.store.flag_rule(id).await.map_err(|_| ApiError::NotFound(format!("red-flag rule {id}")))?;
         for country in flags::rule_countries(state, old.form_id, old.route_country.as_deref()).await? {

@@ -372,6 +372,7 @@ fn seal_identity(state: &AppState, code: &str, identity: &Identity) -> (String, 
 /// Opens a case, with its first consent.
 pub async fn open(state: &AppState, caller: &Caller, input: &CaseInput) -> ApiResult<CaseView> {
     caller.require(Permission::HandleCases, None)?;
+    caller.require(Permission::HandleCases, Some(&input.country))?;
     let mut problems = Vec::new();
     input.profile.check(&mut problems);
     input.consent.check("consent", &mut problems);

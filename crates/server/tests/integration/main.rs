@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access;
 mod analytics;
 mod api;
 mod browser;
