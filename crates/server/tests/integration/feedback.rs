@@ -7,7 +7,7 @@
 use reqwest::StatusCode;
 use rumbo_domain::secrets::hash_password;
 use rumbo_store::feedback::FeedbackFilter;
-use rumbo_store::model::{Actor, Role, UserInput};
+use rumbo_store::model::{Actor, ListFilter, Role, UserInput};
 use serde_json::{Value, json};
 
 use crate::common::{PASSWORD, TestServer, client, csrf_of};
@@ -120,7 +120,7 @@ crate::server_tests! {
 
         // A good one: a reference to check the answer with.
         let csrf = csrf_of(&page);
-        let site = s.db.list_sites(&Default::default()).await.unwrap().items[0].id.to_string();
+        let site = s.db.list_sites(&ListFilter::default()).await.unwrap().items[0].id.to_string();
         let r = c
             .post(s.url("/feedback"))
             .form(&[
@@ -279,7 +279,7 @@ crate::server_tests! {
         assert_eq!(status, 422, "{body}");
         assert_eq!(body["field"], "site_id");
         // A site of another country.
-        let peru_site = s.db.list_sites(&Default::default()).await.unwrap().items[0].id;
+        let peru_site = s.db.list_sites(&ListFilter::default()).await.unwrap().items[0].id;
         let (status, body) = post(&s, &cw, "/api/v1/feedback", json!({ "channel": "box", "category": "thanks", "sector": "food", "country_code": "COL", "body": "x", "site_id": peru_site })).await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(body["field"], "site_id");
@@ -334,7 +334,7 @@ crate::server_tests! {
             assert_eq!(status, 200, "{who}");
             let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
             assert!(!ids.contains(&psea_id), "{who} lists the allegation");
-            let expected = if who == "fp_per" { 0 } else { 1 };
+            let expected = i32::from(who != "fp_per");
             assert_eq!(list["total"], expected, "{who}: the count leaves it out");
             let (status, _) = get(&s, &token, "/api/v1/feedback?category=psea").await;
             assert_eq!(status, 200);
