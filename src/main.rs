@@ -294,7 +294,9 @@ async fn main() -> Result<()> {
             indicators_command(command, &settings.load().map_err(anyhow::Error::msg)?).await
         }
         Command::Reaggregate { settings } => reaggregate(&settings.load().map_err(anyhow::Error::msg)?).await,
-        Command::Audit { command, settings } => audit_command(&command, &settings.load().map_err(anyhow::Error::msg)?).await,
+        Command::Audit { command, settings } => {
+            audit_command(&command, &settings.load().map_err(anyhow::Error::msg)?).await
+        }
         Command::Report { country, round, lang, format, output, settings } => {
             let params = ReportParams { country, round: Some(round), lang: Some(lang), format: Some(format) };
             report_command(&params, output, &settings.load().map_err(anyhow::Error::msg)?).await
@@ -498,10 +500,9 @@ async fn open_store(settings: &Settings) -> Result<Store> {
 /// The server's state for a command: the forms, the writer and the indicators in use.
 /// The server's state for a command: the same data folder and protection key as `serve`.
 async fn open_state(store: &rumbo_store::Store, settings: &Settings) -> Result<AppState> {
-    let config = ServerConfig { data_dir: settings.data_dir(), key_file: settings.key_file.clone(), ..ServerConfig::default() };
-    AppState::open(store.clone(), config)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))
+    let config =
+        ServerConfig { data_dir: settings.data_dir(), key_file: settings.key_file.clone(), ..ServerConfig::default() };
+    AppState::open(store.clone(), config).await.map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))
 }
 
 async fn serve(settings: Settings) -> Result<()> {
@@ -576,7 +577,9 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         let indicators = rumbo_server::collect::demo::publish(&state)
             .await
             .map_err(|e| anyhow::anyhow!("cannot publish the demo forms: {e}"))?;
-        rumbo_server::protection::feedback::demo::fill(&state).await.map_err(|e| anyhow::anyhow!("cannot fill the demo feedback: {e}"))?;
+        rumbo_server::protection::feedback::demo::fill(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot fill the demo feedback: {e}"))?;
         let rules = rumbo_server::protection::demo::rules(&state)
             .await
             .map_err(|e| anyhow::anyhow!("cannot declare the demo red-flag rules: {e}"))?;
@@ -586,7 +589,9 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         let cases = rumbo_server::protection::demo::cases(&state, password)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo caseload: {e}"))?;
-        println!("Protection: {rules} red-flag rules on the survey, {cases} cases in Colombia with referrals in every state.");
+        println!(
+            "Protection: {rules} red-flag rules on the survey, {cases} cases in Colombia with referrals in every state."
+        );
         println!(
             "Demo forms published in {:.1} s: 4 forms, {indicators} DTM indicators, {first} submissions \
              (a tenth of each round, and the baseline); the rest of the {total} survey and registry \

@@ -234,8 +234,15 @@ async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
         }
     };
     let caseworker = sign_in("caseworker").await;
-    let cases: serde_json::Value =
-        c.get(format!("{base}/api/v1/cases?status=all")).bearer_auth(&caseworker).send().await.unwrap().json().await.unwrap();
+    let cases: serde_json::Value = c
+        .get(format!("{base}/api/v1/cases?status=all"))
+        .bearer_auth(&caseworker)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(cases["total"], 12, "{cases}");
     let alerts = c.get(format!("{base}/api/v1/alerts?status=all")).bearer_auth(&caseworker).send().await.unwrap();
     assert_eq!(alerts.status(), 200);
@@ -320,7 +327,8 @@ fn audit_verify_catches_a_changed_or_removed_line() {
     let d = dir.path();
     assert!(rumbo(d, &["import", "countries"]).status.success());
     for name in ["ana", "bea", "cris"] {
-        let added = rumbo(d, &["user", "add", name, "--role", "viewer", "--all-countries", "--password", "long password 1"]);
+        let added =
+            rumbo(d, &["user", "add", name, "--role", "viewer", "--all-countries", "--password", "long password 1"]);
         assert!(added.status.success(), "{}", text(&added));
     }
     let ok = rumbo(d, &["audit", "verify"]);

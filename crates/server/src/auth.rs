@@ -63,7 +63,9 @@ impl Caller {
             Permission::EditServices => "edit the service directory",
             Permission::ViewFeedback => "read complaints and feedback",
             Permission::HandleFeedback => "handle complaints and feedback",
-            Permission::HandlePsea => "read allegations of sexual exploitation or abuse (the protection focal point does this)",
+            Permission::HandlePsea => {
+                "read allegations of sexual exploitation or abuse (the protection focal point does this)"
+            }
         };
         Err(ApiError::Forbidden(match country {
             Some(c) if permissions::role_grants(self.user.role, permission) => {

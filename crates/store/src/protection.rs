@@ -123,16 +123,8 @@ const ALERT_SELECT: &str = "SELECT a.id, a.rule_id, r.name AS rule_name, r.form_
 // ---------- cases ----------
 
 /// Vulnerability categories of a case.
-pub const VULNERABILITIES: &[&str] = &[
-    "uasc",
-    "vot",
-    "gbv",
-    "pregnant_lactating",
-    "disability",
-    "chronic_illness",
-    "older_person",
-    "sogiesc",
-];
+pub const VULNERABILITIES: &[&str] =
+    &["uasc", "vot", "gbv", "pregnant_lactating", "disability", "chronic_illness", "older_person", "sogiesc"];
 
 /// Risk levels of a case.
 pub const RISKS: &[&str] = &["low", "medium", "high"];
@@ -142,7 +134,8 @@ pub const CONSENT_PURPOSES: &[&str] =
     &["case_management", "referral", "share_identity", "share_contact", "share_vulnerabilities", "share_assessment"];
 
 /// Kinds of entry in a case file.
-pub const ENTRY_KINDS: &[&str] = &["assessment", "service_plan", "follow_up", "note", "transfer", "closure", "reopening"];
+pub const ENTRY_KINDS: &[&str] =
+    &["assessment", "service_plan", "follow_up", "note", "transfer", "closure", "reopening"];
 
 /// A case. `identity` is sealed (names, date of birth, document, phone, address).
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -401,15 +394,7 @@ pub struct ReferralFilter {
 
 /// The receipt of a hand-off: it chains to the one before, so a hand-off cannot be
 /// changed or dropped without the receipts after it no longer matching.
-pub fn receipt(
-    prev: &str,
-    code: &str,
-    from: Option<&str>,
-    to: &str,
-    by: i64,
-    at: DateTime<Utc>,
-    note: &str,
-) -> String {
+pub fn receipt(prev: &str, code: &str, from: Option<&str>, to: &str, by: i64, at: DateTime<Utc>, note: &str) -> String {
     let mut h = Sha256::new();
     for part in [prev, code, from.unwrap_or(""), to, &by.to_string(), &at.to_rfc3339(), note] {
         h.update((part.len() as u64).to_be_bytes());
@@ -708,10 +693,7 @@ impl Store {
     /// A case by its code (`None` when no case has it).
     pub async fn case_by_code(&self, code: &str) -> Result<Option<CaseRecord>> {
         run!(self, |pool, _h| {
-            Ok(sqlx::query_as(&format!("{CASE_SELECT} WHERE c.code = $1"))
-                .bind(code)
-                .fetch_optional(pool)
-                .await?)
+            Ok(sqlx::query_as(&format!("{CASE_SELECT} WHERE c.code = $1")).bind(code).fetch_optional(pool).await?)
         })
     }
 
@@ -907,7 +889,11 @@ impl Store {
             tx.commit().await?;
             id
         });
-        self.case_entries(case_id).await?.into_iter().find(|e| e.id == entry_id).ok_or(StoreError::NotFound { entity: "case entry" })
+        self.case_entries(case_id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == entry_id)
+            .ok_or(StoreError::NotFound { entity: "case entry" })
     }
 
     /// Marks a planned action or follow-up done.
@@ -927,10 +913,11 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::conflict("entry", "no open action or follow-up with this id in the case"));
             }
-            let (code, country): (String, String) = sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let (code, country): (String, String) =
+                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             h::audit(
                 &mut tx,
                 AuditEvent {
@@ -994,11 +981,12 @@ impl Store {
         let by = actor.user_id.ok_or_else(|| StoreError::invalid("recorded_by", "consent is recorded by a user"))?;
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            let (code, country): (String, String) = sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound { entity: "case" })?;
+            let (code, country): (String, String) =
+                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "case" })?;
             sqlx::query(
                 "UPDATE case_consents SET withdrawn_at = $1, withdrawn_by = $2, withdrawal_note = 'replaced by a new consent' \
                  WHERE case_id = $3 AND withdrawn_at IS NULL",
@@ -1041,11 +1029,12 @@ impl Store {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            let (code, country): (String, String) = sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound { entity: "case" })?;
+            let (code, country): (String, String) =
+                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "case" })?;
             let changed = sqlx::query(
                 "UPDATE case_consents SET withdrawn_at = $1, withdrawn_by = $2, withdrawal_note = $3 \
                  WHERE case_id = $4 AND withdrawn_at IS NULL",
@@ -1094,7 +1083,10 @@ impl Store {
                 return Err(StoreError::invalid("service_id", format!("there is no service {}", new.service_id)));
             };
             if !active {
-                return Err(StoreError::invalid("service_id", format!("service {} is no longer offered", new.service_id)));
+                return Err(StoreError::invalid(
+                    "service_id",
+                    format!("service {} is no longer offered", new.service_id),
+                ));
             }
             let case_code: String = sqlx::query_scalar("SELECT code FROM cases WHERE id = $1")
                 .bind(new.case_id)
@@ -1264,12 +1256,13 @@ impl Store {
                     },
                 ));
             }
-            let prev: String =
-                sqlx::query_scalar("SELECT receipt FROM referral_events WHERE referral_id = $1 ORDER BY id DESC LIMIT 1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .unwrap_or_default();
+            let prev: String = sqlx::query_scalar(
+                "SELECT receipt FROM referral_events WHERE referral_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_default();
             let r = receipt(&prev, &code, Some(&status), to, by, now, note);
             sqlx::query("UPDATE referrals SET status = $1, updated_at = $2, respond_by = COALESCE($3, respond_by) WHERE id = $4")
                 .bind(to)

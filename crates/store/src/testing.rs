@@ -14,7 +14,7 @@ use crate::{Engine, Store};
 /// A migrated, empty store that removes itself when dropped.
 pub struct TestDb {
     pub store: Store,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
 
@@ -36,7 +36,7 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 let store = Store::connect(&url).await.expect("open SQLite");
                 store.migrate().await.expect("migrate SQLite");
-                Some(TestDb { store, _dir: Some(dir), postgres: None })
+                Some(TestDb { store, dir: Some(dir), postgres: None })
             }
             Engine::Postgres => {
                 let Some(url) = std::env::var("RUMBO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
@@ -57,7 +57,7 @@ impl TestDb {
                     .await
                     .unwrap_or_else(|e| panic!("{test}: cannot reach PostgreSQL: {e}"));
                 store.migrate().await.expect("migrate PostgreSQL");
-                Some(TestDb { store, _dir: None, postgres: Some((url, schema)) })
+                Some(TestDb { store, dir: None, postgres: Some((url, schema)) })
             }
         }
     }
@@ -66,7 +66,7 @@ impl TestDb {
 impl TestDb {
     /// The SQLite database file (and its write-ahead log beside it), on SQLite.
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
-        self._dir.as_ref().map(|d| d.path().join("test.db"))
+        self.dir.as_ref().map(|d| d.path().join("test.db"))
     }
 
     /// The server URL and the schema of this test's data, on PostgreSQL.

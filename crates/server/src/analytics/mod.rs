@@ -52,7 +52,12 @@ impl Contributor for OnWrite {
         self.indicators.reads(form_id)
     }
 
-    fn contribute(&self, facts: &rumbo_store::analytics::Facts<'_>, sign: i64, out: &mut rumbo_store::analytics::Deltas) {
+    fn contribute(
+        &self,
+        facts: &rumbo_store::analytics::Facts<'_>,
+        sign: i64,
+        out: &mut rumbo_store::analytics::Deltas,
+    ) {
         self.indicators.contribute(facts, sign, out);
     }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use askama::Template;
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rumbo_domain::permissions::Permission;
@@ -45,7 +45,17 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(api_rules, api_create_rule, api_rule, api_update_rule, api_alerts, stream, api_alert, api_acknowledge, api_dismiss),
+    paths(
+        api_rules,
+        api_create_rule,
+        api_rule,
+        api_update_rule,
+        api_alerts,
+        stream,
+        api_alert,
+        api_acknowledge,
+        api_dismiss
+    ),
     components(schemas(FlagRule, FlagRuleInput, Alert, Reason))
 )]
 pub struct AlertsDoc;
@@ -139,7 +149,10 @@ async fn alerts(state: &AppState, caller: &Caller, mut filter: AlertFilter) -> A
         caller.require(Permission::HandleAlerts, Some(c))?;
     }
     if let Some(s) = filter.status.as_deref().filter(|s| *s != "all" && !ALERT_STATUSES.contains(s)) {
-        return Err(ApiError::invalid("status", format!("`{s}` is not a status: use all, {}", ALERT_STATUSES.join(", "))));
+        return Err(ApiError::invalid(
+            "status",
+            format!("`{s}` is not a status: use all, {}", ALERT_STATUSES.join(", ")),
+        ));
     }
     if let Some(s) = filter.severity.as_deref().filter(|s| !SEVERITIES.contains(s)) {
         return Err(ApiError::invalid("severity", format!("`{s}` is not a severity: use {}", SEVERITIES.join(", "))));
@@ -150,7 +163,8 @@ async fn alerts(state: &AppState, caller: &Caller, mut filter: AlertFilter) -> A
 
 /// One alert, if it is of the caller's countries (otherwise it does not exist for her).
 async fn alert(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Alert> {
-    let found = state.store.alert(id).await.ok().filter(|a| caller.allows(Permission::HandleAlerts, Some(&a.country_code)));
+    let found =
+        state.store.alert(id).await.ok().filter(|a| caller.allows(Permission::HandleAlerts, Some(&a.country_code)));
     found.ok_or_else(|| ApiError::NotFound(format!("alert {id}")))
 }
 

@@ -53,8 +53,32 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(api_list, api_open, api_caseloads, api_get, api_update, api_add_entry, api_entry_done, api_consent, api_withdraw, api_transfer),
-    components(schemas(CaseRecord, Identity, CaseInput, ProfileInput, ConsentInput, CaseView, EntryView, EntryInput, Consent, Caseload, TransferInput, WithdrawInput))
+    paths(
+        api_list,
+        api_open,
+        api_caseloads,
+        api_get,
+        api_update,
+        api_add_entry,
+        api_entry_done,
+        api_consent,
+        api_withdraw,
+        api_transfer
+    ),
+    components(schemas(
+        CaseRecord,
+        Identity,
+        CaseInput,
+        ProfileInput,
+        ConsentInput,
+        CaseView,
+        EntryView,
+        EntryInput,
+        Consent,
+        Caseload,
+        TransferInput,
+        WithdrawInput
+    ))
 )]
 pub struct CasesDoc;
 
@@ -129,7 +153,8 @@ impl ConsentInput {
             ));
         }
         if !["verbal", "written", "guardian"].contains(&self.method.as_str()) {
-            problems.push(rumbo_store::FieldError::new(format!("{field}.method"), "must be verbal, written or guardian"));
+            problems
+                .push(rumbo_store::FieldError::new(format!("{field}.method"), "must be verbal, written or guardian"));
         }
         if self.given_on > Utc::now().date_naive() {
             problems.push(rumbo_store::FieldError::new(format!("{field}.given_on"), "is in the future"));
@@ -183,7 +208,7 @@ impl ProfileInput {
             problems.push(E::new("age_group", format!("must be one of: {}", AGE_GROUPS.join(", "))));
         }
         if !self.nationality.is_empty()
-            && !(self.nationality.len() == 3 && self.nationality.bytes().all(|b| b.is_ascii_uppercase()))
+            && (self.nationality.len() != 3 || !self.nationality.bytes().all(|b| b.is_ascii_uppercase()))
         {
             problems.push(E::new("nationality", "must be an ISO 3166-1 alpha-3 code, e.g. VEN"));
         }
@@ -199,7 +224,12 @@ impl ProfileInput {
     }
 
     fn vulnerabilities(&self) -> String {
-        VULNERABILITIES.iter().copied().filter(|c| self.vulnerabilities.iter().any(|v| v == c)).collect::<Vec<_>>().join(" ")
+        VULNERABILITIES
+            .iter()
+            .copied()
+            .filter(|c| self.vulnerabilities.iter().any(|v| v == c))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -303,7 +333,14 @@ pub async fn denied(
     detail: serde_json::Value,
 ) {
     let actor = caller.actor();
-    let event = AuditEvent { actor: &actor, action: "denied", entity, entity_id: id.to_string(), country_code: country, detail };
+    let event = AuditEvent {
+        actor: &actor,
+        action: "denied",
+        entity,
+        entity_id: id.to_string(),
+        country_code: country,
+        detail,
+    };
     if let Err(e) = state.store.record(event).await {
         tracing::error!(error = %e, "could not audit a refused attempt");
     }
@@ -403,10 +440,18 @@ pub async fn open(state: &AppState, caller: &Caller, input: &CaseInput) -> ApiRe
         }
     };
     if let Some(alert) = input.alert_id {
-        let a = state.store.alert(alert).await.ok().filter(|a| caller.allows(Permission::HandleAlerts, Some(&a.country_code)));
+        let a = state
+            .store
+            .alert(alert)
+            .await
+            .ok()
+            .filter(|a| caller.allows(Permission::HandleAlerts, Some(&a.country_code)));
         let Some(a) = a else { return Err(ApiError::invalid("alert_id", format!("there is no alert {alert}"))) };
         if a.country_code != input.country {
-            return Err(ApiError::invalid("alert_id", format!("alert {alert} is of {}, not {}", a.country_code, input.country)));
+            return Err(ApiError::invalid(
+                "alert_id",
+                format!("alert {alert} is of {}, not {}", a.country_code, input.country),
+            ));
         }
     }
     let code = new_code(&input.country);
@@ -428,7 +473,13 @@ pub async fn open(state: &AppState, caller: &Caller, input: &CaseInput) -> ApiRe
     let case = state.store.open_case(&caller.actor(), &new).await?;
     state
         .store
-        .record_consent(&caller.actor(), case.id, &input.consent.purposes(), &input.consent.method, input.consent.given_on)
+        .record_consent(
+            &caller.actor(),
+            case.id,
+            &input.consent.purposes(),
+            &input.consent.method,
+            input.consent.given_on,
+        )
         .await?;
     if input.alert_id.is_some() {
         state.analytics.flags().changed();
@@ -461,7 +512,12 @@ pub async fn view(state: &AppState, caller: &Caller, code: &str) -> ApiResult<Ca
 }
 
 /// The cases the caller may see: her own; every case of her countries for a supervisor.
-pub async fn list(state: &AppState, caller: &Caller, mut filter: CaseFilter, document: Option<&str>) -> ApiResult<Page<CaseRecord>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    mut filter: CaseFilter,
+    document: Option<&str>,
+) -> ApiResult<Page<CaseRecord>> {
     caller.require(Permission::HandleCases, None)?;
     if let Some(c) = &filter.country {
         caller.require(Permission::HandleCases, Some(c))?;
@@ -470,7 +526,10 @@ pub async fn list(state: &AppState, caller: &Caller, mut filter: CaseFilter, doc
         return Err(ApiError::invalid("status", format!("`{s}` is not a status: use open, closed or all")));
     }
     if let Some(v) = filter.vulnerability.as_deref().filter(|v| !VULNERABILITIES.contains(v)) {
-        return Err(ApiError::invalid("vulnerability", format!("`{v}` is not a category: use {}", VULNERABILITIES.join(", "))));
+        return Err(ApiError::invalid(
+            "vulnerability",
+            format!("`{v}` is not a category: use {}", VULNERABILITIES.join(", ")),
+        ));
     }
     filter.scope = caller.scope();
     if !caller.allows(Permission::SuperviseCases, None) {
@@ -565,7 +624,8 @@ pub async fn transfer(state: &AppState, caller: &Caller, code: &str, input: &Tra
     if to.id == case.caseworker_id {
         return Err(ApiError::invalid("caseworker_id", format!("the case is {}'s already", to.username)));
     }
-    let note = if input.note.trim().is_empty() { format!("transferred to {}", to.username) } else { input.note.clone() };
+    let note =
+        if input.note.trim().is_empty() { format!("transferred to {}", to.username) } else { input.note.clone() };
     let entry = NewEntry {
         kind: "transfer".into(),
         body: state.protection.sealer.seal(&entry_context(&case.code), &note),
@@ -792,7 +852,8 @@ async fn list_page(
 ) -> PageResult {
     let status = q.status.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
     let vulnerability = q.vulnerability.clone().filter(|s| !s.is_empty());
-    let filter = CaseFilter { status: Some(status.clone()), vulnerability: vulnerability.clone(), ..CaseFilter::default() };
+    let filter =
+        CaseFilter { status: Some(status.clone()), vulnerability: vulnerability.clone(), ..CaseFilter::default() };
     let page = list(&state, &caller, filter, q.document.as_deref()).await?;
     let loads = if caller.allows(Permission::SuperviseCases, None) {
         state.store.caseloads(caller.scope().as_deref()).await?
@@ -802,7 +863,11 @@ async fn list_page(
     let lines = page
         .items
         .into_iter()
-        .map(|c| CaseLine { vulnerabilities: vulnerability_labels(lang, &c.vulnerabilities), opened: c.opened_at.format("%Y-%m-%d").to_string(), c })
+        .map(|c| CaseLine {
+            vulnerabilities: vulnerability_labels(lang, &c.vulnerabilities),
+            opened: c.opened_at.format("%Y-%m-%d").to_string(),
+            c,
+        })
         .collect();
     Ok(render(&ListPage {
         c: Chrome::new(lang, Some(&caller), &uri, "prot.cases"),
@@ -894,7 +959,8 @@ struct NewCaseForm {
 }
 
 fn parse_day(value: &str, field: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| ApiError::invalid(field, "must be a date: YYYY-MM-DD"))
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(field, "must be a date: YYYY-MM-DD"))
 }
 
 async fn page_open(State(state): State<AppState>, Posted { caller, form }: Posted<NewCaseForm>) -> PageResult {
@@ -917,7 +983,11 @@ async fn page_open(State(state): State<AppState>, Posted { caller, form }: Poste
                 address: form.address,
             },
         },
-        consent: ConsentInput { purposes: form.purposes, method: form.method, given_on: parse_day(&form.given_on, "given_on")? },
+        consent: ConsentInput {
+            purposes: form.purposes,
+            method: form.method,
+            given_on: parse_day(&form.given_on, "given_on")?,
+        },
     };
     let case = open(&state, &caller, &input).await?;
     Ok(see_other(&format!("/protection/cases/{}?notice=saved", case.case.code)))
@@ -1035,7 +1105,8 @@ async fn page_consent(
     ApiPath(code): ApiPath<String>,
     Posted { caller, form }: Posted<ConsentForm>,
 ) -> PageResult {
-    let input = ConsentInput { purposes: form.purposes, method: form.method, given_on: parse_day(&form.given_on, "given_on")? };
+    let input =
+        ConsentInput { purposes: form.purposes, method: form.method, given_on: parse_day(&form.given_on, "given_on")? };
     consent(&state, &caller, &code, &input).await?;
     Ok(see_other(&format!("/protection/cases/{code}?notice=saved")))
 }

@@ -79,11 +79,8 @@ const VULNERABILITIES: &[&[&str]] = &[
 /// Declares the demo's red-flag rules on the flow-monitoring survey (before its submissions
 /// arrive, so every one of them is checked).
 pub async fn rules(state: &AppState) -> ApiResult<usize> {
-    let form = state
-        .store
-        .form_by_xml_id(FORM_ID)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("form {FORM_ID}")))?;
+    let form =
+        state.store.form_by_xml_id(FORM_ID).await?.ok_or_else(|| ApiError::NotFound(format!("form {FORM_ID}")))?;
     let actor = Actor::system("demo");
     for (name, expression, severity, [en, es, pt]) in RULES {
         let input = FlagRuleInput {
@@ -138,7 +135,14 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
         .search_services(&ServiceFilter {
             country: Some("COL".into()),
             active: Some(true),
-            sectors: vec![Sector::ChildProtection, Sector::Gbv, Sector::Health, Sector::Legal, Sector::Mhpss, Sector::Shelter],
+            sectors: vec![
+                Sector::ChildProtection,
+                Sector::Gbv,
+                Sector::Health,
+                Sector::Legal,
+                Sector::Mhpss,
+                Sector::Shelter,
+            ],
             limit: Some(200),
             ..ServiceFilter::default()
         })
@@ -155,7 +159,10 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
         if receivers.contains_key(&s.organisation_id) {
             continue;
         }
-        let username = format!("caseworker_{}", s.organisation_acronym.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+        let username = format!(
+            "caseworker_{}",
+            s.organisation_acronym.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        );
         let saved = state
             .store
             .save_user(
@@ -184,7 +191,8 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
     let today = Utc::now().date_naive();
     let mut opened = 0;
     for (i, (given, family, sex)) in PEOPLE.iter().enumerate() {
-        let vulnerabilities: Vec<String> = VULNERABILITIES[i % VULNERABILITIES.len()].iter().map(|v| (*v).to_string()).collect();
+        let vulnerabilities: Vec<String> =
+            VULNERABILITIES[i % VULNERABILITIES.len()].iter().map(|v| (*v).to_string()).collect();
         let child = vulnerabilities.iter().any(|v| v == "uasc");
         let mut purposes = vec!["case_management", "referral", "share_contact", "share_vulnerabilities"];
         if i % 3 != 0 {
@@ -231,14 +239,24 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
             state,
             &caseworker,
             &code,
-            &entry("assessment", "Initial assessment: needs documented in the interview; safety plan agreed.", None, None),
+            &entry(
+                "assessment",
+                "Initial assessment: needs documented in the interview; safety plan agreed.",
+                None,
+                None,
+            ),
         )
         .await?;
         cases::add_entry(
             state,
             &caseworker,
             &code,
-            &entry("service_plan", "Accompany to the referred service and check documentation.", Some(today + Duration::days(7)), None),
+            &entry(
+                "service_plan",
+                "Accompany to the referred service and check documentation.",
+                Some(today + Duration::days(7)),
+                None,
+            ),
         )
         .await?;
         // Some follow-ups are late.
@@ -272,8 +290,13 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
                 referrals::step(state, &receiver, &rcode, "accept", "").await?;
                 referrals::step(state, &receiver, &rcode, "provide", "").await?;
                 referrals::step(state, &caseworker, &rcode, "close", "The person confirmed the service.").await?;
-                cases::add_entry(state, &caseworker, &code, &entry("closure", "Goals of the plan met.", None, Some("goals_met")))
-                    .await?;
+                cases::add_entry(
+                    state,
+                    &caseworker,
+                    &code,
+                    &entry("closure", "Goals of the plan met.", None, Some("goals_met")),
+                )
+                .await?;
             }
             _ => {
                 // An overdue referral: sent a week ago, never answered.
@@ -285,7 +308,10 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
                     service_id: main.id,
                     urgency: "urgent".into(),
                     shared: "contact".into(),
-                    note: state.protection.sealer.seal(&format!("referral:{rcode}-B/note"), "Urgent: please call her today."),
+                    note: state
+                        .protection
+                        .sealer
+                        .seal(&format!("referral:{rcode}-B/note"), "Urgent: please call her today."),
                     respond_by: Utc::now() - Duration::days(6),
                 };
                 state.store.send_referral(&caseworker.actor(), &late).await?;

@@ -102,37 +102,36 @@ pub async fn reload(state: &AppState) -> ApiResult<()> {
     let mut by_form: HashMap<i64, FormRules> = HashMap::new();
     let mut forms: HashMap<i64, Option<Arc<crate::collect::Compiled>>> = HashMap::new();
     for rule in state.store.flag_rules(None).await?.into_iter().filter(|r| r.active) {
-        let compiled = match forms.get(&rule.form_id) {
-            Some(known) => known.clone(),
-            None => {
-                let compiled = match state.store.form(rule.form_id).await {
-                    Ok(record) => state.collect.current(&record).await.ok(),
-                    Err(_) => None,
-                };
-                forms.insert(rule.form_id, compiled.clone());
-                compiled
-            }
-        };
+        if let std::collections::hash_map::Entry::Vacant(slot) = forms.entry(rule.form_id) {
+            let compiled = if let Ok(record) = state.store.form(rule.form_id).await {
+                state.collect.current(&record).await.ok()
+            } else {
+                None
+            };
+            slot.insert(compiled);
+        }
+        let compiled = forms.get(&rule.form_id).cloned().flatten();
         let Some(compiled) = compiled else { continue };
         let mut problems = Vec::new();
-        match parse_expr("expression", &rule.expression, &compiled.form, &mut problems) {
-            Some(expr) => by_form
-                .entry(rule.form_id)
-                .or_insert_with(|| FormRules {
-                    root: compiled.form.root.clone(),
-                    paths: field_paths(&compiled.form),
-                    rules: Vec::new(),
-                })
-                .rules
-                .push(Compiled {
-                    id: rule.id,
-                    expr,
-                    severity: rule.severity.clone(),
-                    route_country: rule.route_country.clone(),
-                    route_site_id: rule.route_site_id,
-                }),
-            None => tracing::warn!(rule = rule.id, ?problems, "a red-flag rule no longer fits its form"),
-        }
+        let Some(expr) = parse_expr("expression", &rule.expression, &compiled.form, &mut problems) else {
+            tracing::warn!(rule = rule.id, ?problems, "a red-flag rule no longer fits its form");
+            continue;
+        };
+        by_form
+            .entry(rule.form_id)
+            .or_insert_with(|| FormRules {
+                root: compiled.form.root.clone(),
+                paths: field_paths(&compiled.form),
+                rules: Vec::new(),
+            })
+            .rules
+            .push(Compiled {
+                id: rule.id,
+                expr,
+                severity: rule.severity.clone(),
+                route_country: rule.route_country.clone(),
+                route_site_id: rule.route_site_id,
+            });
     }
     by_form.retain(|_, f| !f.rules.is_empty());
     let rules = state.analytics.flags();
@@ -158,7 +157,9 @@ pub async fn check(state: &AppState, rule: &FlagRuleInput) -> ApiResult<()> {
     };
     text(&rule.name, "name", 120, &mut problems);
     text(&rule.expression, "expression", 2000, &mut problems);
-    for (field, value) in [("message_en", &rule.message_en), ("message_es", &rule.message_es), ("message_pt", &rule.message_pt)] {
+    for (field, value) in
+        [("message_en", &rule.message_en), ("message_es", &rule.message_es), ("message_pt", &rule.message_pt)]
+    {
         text(value, field, 500, &mut problems);
     }
     if !SEVERITIES.contains(&rule.severity.as_str()) {
@@ -196,7 +197,7 @@ pub async fn rule_countries(state: &AppState, form_id: i64, route: Option<&str>)
 }
 
 /// The message of a rule in a language, else English.
-pub fn message<'a>(rule: &'a FlagRule, lang: crate::i18n::Lang) -> &'a str {
+pub fn message(rule: &FlagRule, lang: crate::i18n::Lang) -> &str {
     match lang {
         crate::i18n::Lang::Es => &rule.message_es,
         crate::i18n::Lang::Pt => &rule.message_pt,

@@ -161,10 +161,18 @@ pub async fn service_choices(state: &AppState, country: &str) -> ApiResult<Vec<(
 }
 
 /// Sends a referral of a case, sharing what the person consented to.
-pub async fn send(state: &AppState, caller: &Caller, case_code: &str, input: &ReferralInput) -> ApiResult<ReferralView> {
+pub async fn send(
+    state: &AppState,
+    caller: &Caller,
+    case_code: &str,
+    input: &ReferralInput,
+) -> ApiResult<ReferralView> {
     let case = case_for(state, caller, case_code, "refer").await?;
     if case.status != "open" {
-        return Err(ApiError::Conflict { field: Some("case".into()), message: format!("case {} is closed", case.code) });
+        return Err(ApiError::Conflict {
+            field: Some("case".into()),
+            message: format!("case {} is closed", case.code),
+        });
     }
     let mut problems = Vec::new();
     if !["normal", "urgent"].contains(&input.urgency.as_str()) {
@@ -194,12 +202,28 @@ pub async fn send(state: &AppState, caller: &Caller, case_code: &str, input: &Re
             .push(rumbo_store::FieldError::new("service_id", format!("there is no service {}", input.service_id))),
     }
     if !problems.is_empty() {
-        denied(state, caller, "referral", &case.code, Some(&case.country_code), json!({ "doing": "send", "refused": "invalid input" })).await;
+        denied(
+            state,
+            caller,
+            "referral",
+            &case.code,
+            Some(&case.country_code),
+            json!({ "doing": "send", "refused": "invalid input" }),
+        )
+        .await;
         return Err(ApiError::Invalid(problems));
     }
     let consent = state.store.consent_in_force(case.id).await?;
     let Some(consent) = consent.filter(|c| c.covers("referral")) else {
-        denied(state, caller, "referral", &case.code, Some(&case.country_code), json!({ "doing": "send", "refused": "no consent" })).await;
+        denied(
+            state,
+            caller,
+            "referral",
+            &case.code,
+            Some(&case.country_code),
+            json!({ "doing": "send", "refused": "no consent" }),
+        )
+        .await;
         return Err(ApiError::Conflict {
             field: Some("consent".into()),
             message: "the person has not consented to be referred (or withdrew consent): record consent first".into(),
@@ -208,10 +232,7 @@ pub async fn send(state: &AppState, caller: &Caller, case_code: &str, input: &Re
     let missing: Vec<&str> =
         input.share.iter().map(String::as_str).filter(|p| !consent.covers(&format!("share_{p}"))).collect();
     if !missing.is_empty() {
-        return Err(ApiError::invalid(
-            "share",
-            format!("the person did not consent to share: {}", missing.join(", ")),
-        ));
+        return Err(ApiError::invalid("share", format!("the person did not consent to share: {}", missing.join(", "))));
     }
     let shared: Vec<&str> = SHAREABLE.iter().copied().filter(|p| input.share.iter().any(|s| s == p)).collect();
     let code = new_code();
@@ -276,7 +297,11 @@ async fn shared_person(state: &AppState, r: &Referral, consent: Option<&Consent>
         nationality: case.nationality.clone(),
         phone: identity.as_ref().filter(|_| may("contact")).map(|i| i.phone.clone()),
         address: identity.as_ref().filter(|_| may("contact")).map(|i| i.address.clone()),
-        identity: identity.filter(|_| may("identity")).map(|i| Identity { phone: String::new(), address: String::new(), ..i }),
+        identity: identity.filter(|_| may("identity")).map(|i| Identity {
+            phone: String::new(),
+            address: String::new(),
+            ..i
+        }),
         vulnerabilities: may("vulnerabilities").then(|| case.vulnerabilities.clone()),
         assessment,
     }))
@@ -295,7 +320,8 @@ pub async fn view(state: &AppState, caller: &Caller, code: &str) -> ApiResult<Re
     } else {
         (None, Some("the person withdrew consent: nothing more is shared".to_string()))
     };
-    let open_note = |sealed: &str| state.protection.sealer.open(&note_context(&referral.code), sealed).unwrap_or_default();
+    let open_note =
+        |sealed: &str| state.protection.sealer.open(&note_context(&referral.code), sealed).unwrap_or_default();
     let show_notes = sender || consented;
     let events = state
         .store
@@ -336,7 +362,15 @@ pub async fn step(state: &AppState, caller: &Caller, code: &str, step: &str, not
     let (referral, sender) = referral_for(state, caller, code, step).await?;
     let side_ok = if to == "closed" { sender } else { !sender };
     if !side_ok {
-        denied(state, caller, "referral", &referral.code, Some(&referral.country_code), json!({ "doing": step, "refused": "wrong side" })).await;
+        denied(
+            state,
+            caller,
+            "referral",
+            &referral.code,
+            Some(&referral.country_code),
+            json!({ "doing": step, "refused": "wrong side" }),
+        )
+        .await;
         return Err(ApiError::Forbidden(if sender {
             format!("only the receiving organisation ({}) may {step} this referral", referral.to_org)
         } else {
@@ -351,10 +385,22 @@ pub async fn step(state: &AppState, caller: &Caller, code: &str, step: &str, not
     }
     let respond_by = (to == "accepted").then(|| Utc::now() + Duration::days(PROVIDE_WITHIN_DAYS));
     let sealed = state.protection.sealer.seal(&note_context(&referral.code), note.trim());
-    match state.store.move_referral(&caller.actor(), referral.id, to, caller.user.organisation_id, &sealed, respond_by).await {
+    match state
+        .store
+        .move_referral(&caller.actor(), referral.id, to, caller.user.organisation_id, &sealed, respond_by)
+        .await
+    {
         Ok(_) => view(state, caller, code).await,
         Err(e) => {
-            denied(state, caller, "referral", &referral.code, Some(&referral.country_code), json!({ "doing": step, "refused": e.to_string() })).await;
+            denied(
+                state,
+                caller,
+                "referral",
+                &referral.code,
+                Some(&referral.country_code),
+                json!({ "doing": step, "refused": e.to_string() }),
+            )
+            .await;
             Err(e.into())
         }
     }
@@ -493,6 +539,7 @@ struct ReferralPage {
 
 impl ReferralPage {
     /// The step (in the address) that leads to a state.
+    #[allow(clippy::unused_self)] // called from the template as a method
     fn step_of(&self, state: &str) -> &'static str {
         match state {
             "accepted" => "accept",

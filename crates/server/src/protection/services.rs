@@ -263,8 +263,9 @@ async fn service(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Servic
 
 async fn create_service(state: &AppState, caller: &Caller, mut input: ServiceInput) -> ApiResult<Service> {
     input.normalise();
-    input.validate()?;
+    // Who may write there first, so that a refused caller learns nothing from the checks.
     caller.require(Permission::EditServices, Some(&input.country_code))?;
+    input.validate()?;
     Ok(state.store.create_service(&caller.actor(), &input).await?)
 }
 

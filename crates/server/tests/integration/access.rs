@@ -126,7 +126,8 @@ const MATRIX: &[(&str, &str, &str, &[&str])] = &[
 const PUBLIC: &[&str] = &["/public/services", "/api/v1/public/services", "/feedback"];
 
 fn passed(status: StatusCode) -> bool {
-    status.is_success() || [StatusCode::BAD_REQUEST, StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(&status)
+    status.is_success()
+        || [StatusCode::BAD_REQUEST, StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(&status)
 }
 
 crate::server_tests! {
