@@ -229,6 +229,25 @@ mod tests {
     }
 
     #[test]
+    fn protection_data_is_for_protection_staff_only() {
+        for role in Role::ALL {
+            let u = user(*role, &["COL"]);
+            let staff = matches!(role, Role::Caseworker | Role::ProtectionFocalPoint);
+            assert_eq!(allows(&u, Permission::HandleCases, Some("COL")), staff, "{role}");
+            assert_eq!(allows(&u, Permission::HandleAlerts, Some("COL")), staff, "{role}");
+            assert!(!allows(&u, Permission::HandleCases, Some("PER")), "{role} in PER");
+            let focal = *role == Role::ProtectionFocalPoint;
+            assert_eq!(allows(&u, Permission::SuperviseCases, Some("COL")), focal, "{role}");
+            assert_eq!(allows(&u, Permission::HandlePsea, Some("COL")), focal, "{role}");
+        }
+        // Not even a regional admin reads a case or an allegation.
+        let admin = user(Role::Admin, &[]);
+        assert!(!allows(&admin, Permission::HandleCases, Some("COL")));
+        assert!(!allows(&admin, Permission::HandlePsea, Some("COL")));
+        assert!(allows(&admin, Permission::ManageFlagRules, Some("COL")));
+    }
+
+    #[test]
     fn an_inactive_user_may_do_nothing() {
         let mut u = user(Role::Admin, &[]);
         u.active = false;
