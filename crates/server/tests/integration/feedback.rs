@@ -594,6 +594,10 @@ rumbo_store::engine_tests! {
             assert!(items.iter().any(|i| i.channel == *channel), "no {channel} item");
         }
         assert!(items.iter().any(|i| i.is_overdue(today)), "some items are overdue");
+        let late = |i: &&rumbo_store::feedback::FeedbackRow| i.responded_at.is_some_and(|r| r.date_naive() > i.due_on);
+        let answered = items.iter().filter(|i| i.responded_at.is_some()).count();
+        let answered_late = items.iter().filter(late).count();
+        assert!(answered_late > 0 && answered_late < answered / 2, "{answered_late} of {answered} answered late");
         // Allegations are only ever with a focal point.
         let focal_point = db.user_id_by_username("protection_focal_point").await.unwrap();
         assert!(items.iter().filter(|i| i.is_psea()).all(|i| i.assigned_to.is_none_or(|u| u == focal_point)));

@@ -133,11 +133,16 @@ pub async fn fill(state: &AppState) -> ApiResult<usize> {
         };
         let assigned_at = (stage >= 1)
             .then(|| (created_at + Duration::hours(2 + i64::try_from(draw.below(20)).unwrap_or(0))).min(now));
+        // One answer in five comes after the deadline: late by up to five days.
         let late = draw.below(5) == 0;
         let responded_at = (stage >= 2).then(|| {
-            let span = if late { deadline + 3 } else { deadline.max(1) };
-            created_at
-                + Duration::hours(6 + i64::try_from(draw.below(usize::try_from(span * 20).unwrap_or(20))).unwrap_or(0))
+            let mut hours =
+                |days: i64| i64::try_from(draw.below(usize::try_from(days * 24).unwrap_or(24))).unwrap_or(0);
+            if late {
+                created_at + Duration::days(deadline + 1) + Duration::hours(hours(4))
+            } else {
+                created_at + Duration::hours(2 + hours(deadline).min(deadline * 24 - 4))
+            }
         });
         let responded_at = responded_at.map(|r| r.min(now));
         let closed_at = (stage >= 3).then(|| responded_at.unwrap_or(now) + Duration::hours(24)).map(|c| c.min(now));
