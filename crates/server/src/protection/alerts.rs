@@ -75,8 +75,24 @@ async fn visible_rules(state: &AppState, caller: &Caller) -> ApiResult<Vec<FlagR
     Ok(out)
 }
 
-/// Saves a rule: the caller must manage rules in every country it concerns.
+/// Saves a rule: the caller must manage rules in every country it concerns. A refused or
+/// invalid rule changes nothing, and the attempt is audited.
 async fn save_rule(state: &AppState, caller: &Caller, id: Option<i64>, input: &FlagRuleInput) -> ApiResult<FlagRule> {
+    let saved = try_save_rule(state, caller, id, input).await;
+    if let Err(e) = &saved {
+        let detail = serde_json::json!({ "doing": "save", "form_id": input.form_id, "name": input.name, "refused": e.to_string() });
+        let rule = id.map_or_else(|| "new".to_string(), |id| id.to_string());
+        super::cases::denied(state, caller, "flag_rule", &rule, input.route_country.as_deref(), detail).await;
+    }
+    saved
+}
+
+async fn try_save_rule(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<i64>,
+    input: &FlagRuleInput,
+) -> ApiResult<FlagRule> {
     caller.require(Permission::ManageFlagRules, None)?;
     // Who may write it first (so nobody learns anything from the checks), then what it says.
     let countries = flags::rule_countries(state, input.form_id, input.route_country.as_deref())

@@ -164,11 +164,13 @@ crate::server_tests! {
             assert!(field_named(&body, "expression"), "{body}");
         }
         let (status, body) = post(&s, &fp, "/api/v1/flag-rules", json!({ "form_id": form, "name": "x", "expression": "${age} < 18",
-            "severity": "extreme", "message_en": "", "message_es": "m", "message_pt": "m" })).await;
+            "severity": "extreme", "message_en": "", "message_es": "m", "message_pt": "m", "route_country": "COL" })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(field_named(&body, "severity") && field_named(&body, "message_en"), "{body}");
         let (_, rules) = get(&s, &fp, "/api/v1/flag-rules").await;
         assert_eq!(rules.as_array().unwrap().len(), 0, "nothing saved");
+        let refused = s.db.audit_log(100, Some("flag_rule")).await.unwrap();
+        assert_eq!(refused.iter().filter(|l| l.action == "denied").count(), 4, "each attempt is audited");
         // Only focal points (and admins) write rules.
         let cw = s.token("cw_col").await;
         let (status, _) = post(&s, &cw, "/api/v1/flag-rules", rule("${age} < 18 and ${alone} = 'yes'")).await;
