@@ -1373,6 +1373,14 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ),
     ("fb.public.send", ["Send", "Enviar", "Enviar"]),
     (
+        "fb.public.contact_help",
+        [
+            "A phone number or an e-mail address, only if you want us to answer you; stored encrypted.",
+            "Un teléfono o un correo, solo si quiere que le respondamos; se guarda cifrado.",
+            "Um telefone ou um e-mail, só se quiser que respondamos; guardado criptografado.",
+        ],
+    ),
+    (
         "fb.public.thanks",
         [
             "Thank you: your message was received.",
@@ -1419,6 +1427,7 @@ const TEXTS: &[(&str, [&str; 3])] = &[
     ("fb.sector", ["Sector", "Sector", "Setor"]),
     ("fb.status", ["Status", "Estado", "Situação"]),
     ("fb.assigned_to", ["Assigned to", "Asignado a", "Atribuído a"]),
+    ("fb.assigned_me", ["Me", "A mí", "A mim"]),
     ("fb.due_on", ["Answer by", "Responder antes del", "Responder até"]),
     ("fb.overdue", ["Overdue", "Vencido", "Atrasado"]),
     ("fb.body", ["Message", "Mensaje", "Mensagem"]),

@@ -556,6 +556,8 @@ crate::server_tests! {
         // The list filters, and downloads what it shows with an HXL row.
         let list = c.get(s.url("/cfm?status=closed&category=complaint")).send().await.unwrap().text().await.unwrap();
         assert!(list.contains(&format!("href=\"/cfm/{id}\"")), "{list}");
+        let mine = c.get(s.url("/cfm?assigned=me")).send().await.unwrap().text().await.unwrap();
+        assert!(mine.contains(&format!("href=\"/cfm/{id}\"")), "answered by her, so hers");
         let empty = c.get(s.url("/cfm?status=new")).send().await.unwrap().text().await.unwrap();
         assert!(!empty.contains(&format!("href=\"/cfm/{id}\"")));
         let r = c.get(s.url("/cfm?status=closed&format=csv")).send().await.unwrap();

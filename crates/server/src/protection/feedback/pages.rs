@@ -173,6 +173,14 @@ async fn list(
             Choice::new("true", lang.t("common.yes"), &current(&q.overdue)),
         ],
     ));
+    filters.push(FilterField::select(
+        "assigned",
+        lang.t("fb.assigned_to"),
+        vec![
+            Choice::new("", lang.t("common.all"), &current(&q.assigned)),
+            Choice::new("me", lang.t("fb.assigned_me"), &current(&q.assigned)),
+        ],
+    ));
     let mut list = ListPage::new(
         Chrome::new(lang, Some(&caller), &uri, "fb.list.title"),
         "/cfm",
