@@ -586,11 +586,13 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         let first = rumbo_server::collect::demo::fill(&state, total, 0..1)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo forms: {e}"))?;
-        let cases = rumbo_server::protection::demo::cases(&state, password)
+        let (cases, receivers) = rumbo_server::protection::demo::cases(&state, password)
             .await
             .map_err(|e| anyhow::anyhow!("cannot fill the demo caseload: {e}"))?;
         println!(
-            "Protection: {rules} red-flag rules on the survey, {cases} cases in Colombia with referrals in every state."
+            "Protection: {rules} red-flag rules on the survey, {cases} cases in Colombia with referrals in every state; \
+             the receiving organisations' caseworkers (same password): {}.",
+            receivers.join(", ")
         );
         println!(
             "Demo forms published in {:.1} s: 4 forms, {indicators} DTM indicators, {first} submissions \

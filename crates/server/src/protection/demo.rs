@@ -19,12 +19,12 @@ use crate::error::{ApiError, ApiResult};
 const RULES: &[(&str, &str, &str, [&str; 3])] = &[
     (
         "Children travelling alone",
-        "${uasc_seen} = 'yes' and ${uasc_count} >= 2",
+        "${uasc_seen} = 'yes' and ${uasc_count} >= 5",
         "critical",
         [
-            "Unaccompanied or separated children seen at the point",
-            "Niñas, niños o adolescentes no acompañados o separados en el punto",
-            "Crianças desacompanhadas ou separadas vistas no ponto",
+            "A group of five or more unaccompanied or separated children seen at the point",
+            "Un grupo de cinco o más niñas, niños o adolescentes no acompañados o separados en el punto",
+            "Um grupo de cinco ou mais crianças desacompanhadas ou separadas visto no ponto",
         ],
     ),
     (
@@ -111,7 +111,7 @@ async fn user(state: &AppState, username: &str) -> ApiResult<User> {
 /// files, and referrals to services of other organisations in every state, a few overdue,
 /// one whose person withdrew consent. The demo caseworker works for HIAS; a caseworker of
 /// the receiving organisation (`caseworker_<acronym>`, same password) answers referrals.
-pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
+pub async fn cases(state: &AppState, password: &str) -> ApiResult<(usize, Vec<String>)> {
     let actor = Actor::system("demo");
     let orgs = state.store.list_organisations(&ListFilter { limit: Some(1000), ..Default::default() }).await?.items;
     let org = |acronym: &str| orgs.iter().find(|o| o.acronym == acronym).map(|o| o.id);
@@ -151,7 +151,7 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
         .into_iter()
         .filter(|s| Some(s.organisation_id) != org("HIAS"))
         .collect();
-    let Some(main) = services.first().cloned() else { return Ok(0) };
+    let Some(main) = services.first().cloned() else { return Ok((0, Vec::new())) };
     // A caseworker for each receiving organisation.
     let hash = hash_password(password);
     let mut receivers = std::collections::BTreeMap::new();
@@ -328,5 +328,5 @@ pub async fn cases(state: &AppState, password: &str) -> ApiResult<usize> {
         cases::withdraw(state, &caseworker, &case.code, "Asked that no more information be shared").await?;
     }
     state.analytics.flags().changed();
-    Ok(opened)
+    Ok((opened, receivers.into_values().map(|u| u.username).collect()))
 }
