@@ -41,6 +41,15 @@ pub fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(bytes))
 }
 
+/// A random code of `len` characters easy to read out on the phone: Crockford's base 32
+/// (digits and capitals without I, L, O and U), 5 random bits a character.
+pub fn readable_code(len: usize) -> String {
+    const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = vec![0u8; len];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| char::from(CROCKFORD[usize::from(b % 32)])).collect()
+}
+
 /// What is stored of a secret: its SHA-256, hex-encoded.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

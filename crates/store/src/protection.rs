@@ -403,6 +403,17 @@ pub fn receipt(prev: &str, code: &str, from: Option<&str>, to: &str, by: i64, at
     hex::encode(h.finalize())
 }
 
+/// The code and country of a case, inside a transaction; not found is an error.
+macro_rules! case_of {
+    ($tx:ident, $id:expr) => {{
+        let found: Option<(String, String)> = sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
+            .bind($id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        found.ok_or(StoreError::NotFound { entity: "case" })?
+    }};
+}
+
 /// `AND <column> IN (the scope)`; an empty scope matches nothing.
 macro_rules! scope {
     ($qb:expr, $scope:expr, $column:literal) => {
@@ -765,12 +776,7 @@ impl Store {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            let (code, country): (String, String) =
-                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "case" })?;
+            let (code, country) = case_of!(tx, id);
             sqlx::query(
                 "UPDATE cases SET risk = $1, sex = $2, age_group = $3, nationality = $4, vulnerabilities = $5, \
                  identity = $6, document_index = $7, updated_at = $8 WHERE id = $9",
@@ -913,11 +919,7 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::conflict("entry", "no open action or follow-up with this id in the case"));
             }
-            let (code, country): (String, String) =
-                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                    .bind(case_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let (code, country) = case_of!(tx, case_id);
             h::audit(
                 &mut tx,
                 AuditEvent {
@@ -981,12 +983,7 @@ impl Store {
         let by = actor.user_id.ok_or_else(|| StoreError::invalid("recorded_by", "consent is recorded by a user"))?;
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            let (code, country): (String, String) =
-                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                    .bind(case_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "case" })?;
+            let (code, country) = case_of!(tx, case_id);
             sqlx::query(
                 "UPDATE case_consents SET withdrawn_at = $1, withdrawn_by = $2, withdrawal_note = 'replaced by a new consent' \
                  WHERE case_id = $3 AND withdrawn_at IS NULL",
@@ -1029,12 +1026,7 @@ impl Store {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;
-            let (code, country): (String, String) =
-                sqlx::query_as("SELECT code, country_code FROM cases WHERE id = $1")
-                    .bind(case_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "case" })?;
+            let (code, country) = case_of!(tx, case_id);
             let changed = sqlx::query(
                 "UPDATE case_consents SET withdrawn_at = $1, withdrawn_by = $2, withdrawal_note = $3 \
                  WHERE case_id = $4 AND withdrawn_at IS NULL",

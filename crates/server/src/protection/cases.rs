@@ -363,13 +363,10 @@ pub async fn audit_read(state: &AppState, caller: &Caller, entity: &str, id: &st
     Ok(())
 }
 
-/// A fresh pseudonymous case code: the country and eight random characters (no 0/O, 1/I).
-fn new_code(prefix: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 8];
-    rumbo_domain::sealing::fill_random(&mut bytes);
-    let chars: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
-    format!("{prefix}-{}-{}", &chars[..4], &chars[4..])
+/// A fresh pseudonymous case code: the country and eight random characters.
+fn new_code(country: &str) -> String {
+    let chars = rumbo_domain::secrets::readable_code(8);
+    format!("{country}-{}-{}", &chars[..4], &chars[4..])
 }
 
 fn identity_context(code: &str) -> String {

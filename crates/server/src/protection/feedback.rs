@@ -45,13 +45,10 @@ pub fn router() -> Router<AppState> {
 /// The name public intake and status reads are recorded under in the audit log.
 const PUBLIC_ACTOR: &str = "public web form";
 
-/// A new random reference: `FB-` and 10 characters of an alphabet without look-alikes
-/// (no I, L, O, U, 0, 1): 50 bits, not guessable, easy to read out on the phone.
+/// A new random reference: `FB-` and 10 characters of Crockford's base 32 (no I, L, O, U):
+/// 50 bits, not guessable, easy to read out on the phone.
 pub fn new_reference() -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKMNPQRSTVWXYZ0123456789";
-    let bytes = hex::decode(rumbo_domain::secrets::new_secret("")).unwrap_or_default();
-    let code: String = bytes.iter().take(10).map(|b| char::from(ALPHABET[usize::from(b % 32)])).collect();
-    format!("FB-{code}")
+    format!("FB-{}", rumbo_domain::secrets::readable_code(10))
 }
 
 /// The sealing context of one column of one item.
@@ -401,8 +398,8 @@ fn may_take(user: &User, country: &str, psea: bool) -> bool {
 
 /// Gives the item to a user who may handle it.
 pub async fn assign(state: &AppState, caller: &Caller, id: i64, user_id: Option<i64>) -> ApiResult<FeedbackRow> {
-    let Some(user_id) = user_id else { return Err(ApiError::invalid("user_id", "is required")) };
     let row = handled(state, caller, id).await?;
+    let Some(user_id) = user_id else { return Err(ApiError::invalid("user_id", "is required")) };
     let user = match state.store.user(user_id).await {
         Ok(u) => u,
         Err(rumbo_store::StoreError::NotFound { .. }) => {
@@ -426,11 +423,13 @@ pub async fn assign(state: &AppState, caller: &Caller, id: i64, user_id: Option<
 
 /// Records the answer given (sealed).
 pub async fn respond(state: &AppState, caller: &Caller, id: i64, response: &str) -> ApiResult<FeedbackRow> {
+    // Who may first: a refused caller learns nothing (not even that the item exists) from
+    // a complaint about her input.
+    let row = handled(state, caller, id).await?;
     let response = response.trim();
     let mut problems = Problems::default();
     problems.text(response, "response", MAX_TEXT);
     problems.into_result()?;
-    let row = handled(state, caller, id).await?;
     let sealed = state.protection.sealer.seal(&context(&row.reference, "response"), response);
     Ok(state
         .store
@@ -446,12 +445,12 @@ pub async fn close(
     told_person: bool,
     satisfaction: Option<i32>,
 ) -> ApiResult<FeedbackRow> {
+    handled(state, caller, id).await?;
     if let Some(s) = satisfaction
         && !(1..=5).contains(&s)
     {
         return Err(ApiError::invalid("satisfaction", format!("{s} is not between 1 and 5")));
     }
-    handled(state, caller, id).await?;
     let closure = FeedbackClosure { told_person, satisfaction, by: caller.user.id };
     Ok(state.store.close_feedback(&caller.actor(), id, closure).await?)
 }

@@ -134,11 +134,9 @@ fn note_context(code: &str) -> String {
     format!("referral:{code}/note")
 }
 
+/// A fresh referral code: ten random characters.
 fn new_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 10];
-    rumbo_domain::sealing::fill_random(&mut bytes);
-    let chars: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let chars = rumbo_domain::secrets::readable_code(10);
     format!("REF-{}-{}", &chars[..5], &chars[5..])
 }
 

@@ -117,6 +117,9 @@ const MATRIX: &[(&str, &str, &str, &[&str])] = &[
     ("GET", "/api/v1/feedback/{psea}", "", &["fp_col"]),
     ("POST", "/api/v1/feedback/{feedback}/respond", r#"{"response": ""}"#, FEEDBACK_HANDLERS_COL),
     ("POST", "/api/v1/feedback/{psea}/respond", r#"{"response": ""}"#, &["fp_col"]),
+    ("POST", "/api/v1/feedback/{feedback}/assign", "{}", FEEDBACK_HANDLERS_COL),
+    ("POST", "/api/v1/feedback/{psea}/assign", "{}", &["fp_col"]),
+    ("POST", "/api/v1/feedback/{psea}/close", r#"{"satisfaction": 9}"#, &["fp_col"]),
     // ---- the audit log ----
     ("GET", "/api/v1/audit", "", &["admin"]),
     ("GET", "/api/v1/audit/verify", "", &["admin"]),
