@@ -44,6 +44,13 @@ pub enum Permission {
     HandleFeedback,
     /// Read and handle allegations of sexual exploitation or abuse (the protection focal point).
     HandlePsea,
+    /// Load and change the response plan (sectors, indicators, targets) of a country.
+    ManagePlan,
+    /// Enter, upload and change monthly activity reports (a partner reporter: her
+    /// organisation's only).
+    ReportActivities,
+    /// Approve activity reports or send them back.
+    ReviewActivities,
 }
 
 impl Permission {
@@ -70,6 +77,9 @@ impl Permission {
         Permission::ViewFeedback,
         Permission::HandleFeedback,
         Permission::HandlePsea,
+        Permission::ManagePlan,
+        Permission::ReportActivities,
+        Permission::ReviewActivities,
     ];
 
     /// Whether the permission is tied to one country (and so checked against the user's scope).
@@ -94,6 +104,9 @@ impl Permission {
                 | Permission::ViewFeedback
                 | Permission::HandleFeedback
                 | Permission::HandlePsea
+                | Permission::ManagePlan
+                | Permission::ReportActivities
+                | Permission::ReviewActivities
         )
     }
 }
@@ -120,6 +133,8 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
             matches!(role, Role::ImOfficer | Role::Caseworker | Role::ProtectionFocalPoint | Role::Viewer)
         }
         P::HandleFeedback => matches!(role, Role::ImOfficer | Role::Caseworker | Role::ProtectionFocalPoint),
+        P::ManagePlan | P::ReviewActivities => matches!(role, Role::Admin | Role::ImOfficer),
+        P::ReportActivities => matches!(role, Role::Admin | Role::ImOfficer | Role::PartnerReporter),
     }
 }
 
