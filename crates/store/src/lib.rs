@@ -19,6 +19,7 @@ mod locations;
 pub mod model;
 mod people;
 pub mod protection;
+pub mod response;
 pub mod services;
 #[cfg(feature = "testing")]
 pub mod testing;
