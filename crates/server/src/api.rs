@@ -105,6 +105,7 @@ async fn openapi() -> impl IntoResponse {
     doc.merge(crate::protection::alerts::AlertsDoc::openapi());
     doc.merge(crate::protection::cases::CasesDoc::openapi());
     doc.merge(crate::protection::referrals::ReferralsDoc::openapi());
+    doc.merge(crate::response::ResponseDoc::openapi());
     Json(doc)
 }
 

@@ -63,6 +63,9 @@ impl Caller {
             Permission::EditServices => "edit the service directory",
             Permission::ViewFeedback => "read complaints and feedback",
             Permission::HandleFeedback => "handle complaints and feedback",
+            Permission::ManagePlan => "manage the response plan",
+            Permission::ReportActivities => "report activities",
+            Permission::ReviewActivities => "review activity reports",
             Permission::HandlePsea => {
                 "read allegations of sexual exploitation or abuse (the protection focal point does this)"
             }

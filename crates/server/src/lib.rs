@@ -14,6 +14,7 @@ pub mod ops;
 pub mod outputs;
 pub mod pages;
 pub mod protection;
+pub mod response;
 pub mod settings;
 
 use std::future::Future;
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outputs::exports::router())
         .merge(pages::router())
         .merge(protection::router())
+        .merge(response::router())
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(errors)

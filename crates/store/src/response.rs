@@ -505,6 +505,13 @@ impl Store {
         self.response_plan(year).await
     }
 
+    /// Every organisation: id, name and acronym (what report templates list).
+    pub async fn organisation_names(&self) -> Result<Vec<(i64, String, String)>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_as("SELECT id, name, acronym FROM organisations ORDER BY name").fetch_all(pool).await?)
+        })
+    }
+
     /// Level-1 admin areas: p-code → country.
     pub async fn admin1_countries(&self) -> Result<HashMap<String, String>> {
         run!(self, |pool, _h| {
