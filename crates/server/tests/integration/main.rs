@@ -17,5 +17,6 @@ mod pages;
 mod protection;
 mod public;
 mod reports;
+mod response;
 mod services;
 mod webform_browser;
