@@ -15,6 +15,7 @@ mod imports;
 mod openrosa;
 mod pages;
 mod protection;
+mod protection_browser;
 mod public;
 mod reports;
 mod response;
