@@ -46,10 +46,19 @@ async fn drive(driver: &WebDriver, s: &TestServer, form: i64) -> WebDriverResult
     // Give the page's event stream a moment to connect, then a child alone arrives.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let enumerator = s.token("enumerator").await;
-    submit_answers(s, &enumerator, form, json!({ "site": "COL-FMP-101", "age": 14, "alone": "yes",
-        "meta": { "instanceID": "uuid:browser-1" } }))
+    submit_answers(
+        s,
+        &enumerator,
+        form,
+        json!({ "site": "COL-FMP-101", "age": 14, "alone": "yes",
+        "meta": { "instanceID": "uuid:browser-1" } }),
+    )
     .await;
-    let row = driver.query(By::Css("#alerts tbody tr")).wait(Duration::from_secs(15), Duration::from_millis(200)).first().await?;
+    let row = driver
+        .query(By::Css("#alerts tbody tr"))
+        .wait(Duration::from_secs(15), Duration::from_millis(200))
+        .first()
+        .await?;
     assert!(row.text().await?.contains("Child travelling alone"), "the alert appears without a reload");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts");
     std::fs::create_dir_all(&dir).ok();
