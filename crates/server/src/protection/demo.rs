@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 
 /// Red flags of the demo: expression, severity, messages (en, es, pt).
-const RULES: &[(&str, &str, &str, [&str; 3])] = &[
+pub(crate) const RULES: &[(&str, &str, &str, [&str; 3])] = &[
     (
         "Children travelling alone",
         "${uasc_seen} = 'yes' and ${uasc_count} >= 5",

@@ -85,6 +85,12 @@ impl Rules {
             .collect()
     }
 
+    /// Puts compiled rules in use.
+    fn set(&self, mut by_form: HashMap<i64, FormRules>) {
+        by_form.retain(|_, f| !f.rules.is_empty());
+        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(by_form);
+    }
+
     /// The feed inboxes listen to.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.feed.subscribe()
@@ -112,31 +118,31 @@ pub async fn reload(state: &AppState) -> ApiResult<()> {
         }
         let compiled = forms.get(&rule.form_id).cloned().flatten();
         let Some(compiled) = compiled else { continue };
-        let mut problems = Vec::new();
-        let Some(expr) = parse_expr("expression", &rule.expression, &compiled.form, &mut problems) else {
-            tracing::warn!(rule = rule.id, ?problems, "a red-flag rule no longer fits its form");
-            continue;
-        };
-        by_form
-            .entry(rule.form_id)
-            .or_insert_with(|| FormRules {
-                root: compiled.form.root.clone(),
-                paths: field_paths(&compiled.form),
-                rules: Vec::new(),
-            })
-            .rules
-            .push(Compiled {
-                id: rule.id,
-                expr,
-                severity: rule.severity.clone(),
-                route_country: rule.route_country.clone(),
-                route_site_id: rule.route_site_id,
-            });
+        add_rule(&mut by_form, &compiled.form, &rule);
     }
-    by_form.retain(|_, f| !f.rules.is_empty());
-    let rules = state.analytics.flags();
-    *rules.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(by_form);
+    state.analytics.flags().set(by_form);
     Ok(())
+}
+
+/// Compiles one rule against its form into `by_form` (left out, with a warning, if it no
+/// longer fits the form).
+fn add_rule(by_form: &mut HashMap<i64, FormRules>, form: &rumbo_xlsform::model::Form, rule: &FlagRule) {
+    let mut problems = Vec::new();
+    let Some(expr) = parse_expr("expression", &rule.expression, form, &mut problems) else {
+        tracing::warn!(rule = rule.id, ?problems, "a red-flag rule no longer fits its form");
+        return;
+    };
+    by_form
+        .entry(rule.form_id)
+        .or_insert_with(|| FormRules { root: form.root.clone(), paths: field_paths(form), rules: Vec::new() })
+        .rules
+        .push(Compiled {
+            id: rule.id,
+            expr,
+            severity: rule.severity.clone(),
+            route_country: rule.route_country.clone(),
+            route_site_id: rule.route_site_id,
+        });
 }
 
 /// Checks a rule against its form: the expression parses and names fields of the form, the
@@ -202,5 +208,90 @@ pub fn message(rule: &FlagRule, lang: crate::i18n::Lang) -> &str {
         crate::i18n::Lang::Es => &rule.message_es,
         crate::i18n::Lang::Pt => &rule.message_pt,
         crate::i18n::Lang::En => &rule.message_en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Utc};
+    use rumbo_domain::demo_submissions::{FLOW_MONITORING_FILE_NAME, FLOW_MONITORING_XLSX, demo_sites, generate};
+
+    use super::*;
+
+    /// The demo's rules on the demo's survey, and `count` generated submissions.
+    fn demo(count: usize) -> (Rules, Vec<serde_json::Value>) {
+        let form = rumbo_xlsform::parse::read_form(FLOW_MONITORING_XLSX, Some(FLOW_MONITORING_FILE_NAME))
+            .expect("the demo form");
+        let mut by_form = HashMap::new();
+        for (i, (name, expression, severity, [en, es, pt])) in crate::protection::demo::RULES.iter().enumerate() {
+            let rule = FlagRule {
+                id: i as i64 + 1,
+                form_id: 7,
+                name: (*name).into(),
+                expression: (*expression).into(),
+                severity: (*severity).into(),
+                message_en: (*en).into(),
+                message_es: (*es).into(),
+                message_pt: (*pt).into(),
+                route_country: None,
+                route_site_id: None,
+                active: true,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            };
+            add_rule(&mut by_form, &form, &rule);
+        }
+        assert_eq!(by_form[&7].rules.len(), 3, "every demo rule fits the demo form");
+        let rules = Rules::default();
+        rules.set(by_form);
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        (rules, generate(count, 42, &demo_sites(), start, 300))
+    }
+
+    fn raised(rules: &Rules, data: &serde_json::Value) -> Vec<RaisedAlert> {
+        let facts =
+            Facts { form_id: 7, data, site_id: Some(1), country: Some("COL"), round_id: None, collected_on: None };
+        rules.alerts(&facts)
+    }
+
+    #[test]
+    fn the_demo_rules_flag_a_few_submissions_of_each_kind() {
+        let (rules, submissions) = demo(5_000);
+        let mut by_rule = [0usize; 3];
+        for data in &submissions {
+            for alert in raised(&rules, data) {
+                by_rule[(alert.rule_id - 1) as usize] += 1;
+                assert_eq!(alert.country_code, "COL");
+            }
+        }
+        // Each rule fires, and rarely: a red flag is an exception, not a routine.
+        for (i, n) in by_rule.iter().enumerate() {
+            assert!(*n > 0 && *n < 250, "rule {} raised {n} alerts in 5,000 submissions", i + 1);
+        }
+        // A submission without a country raises nothing (no team can receive it).
+        let facts = Facts {
+            form_id: 7,
+            data: &submissions[0],
+            site_id: None,
+            country: None,
+            round_id: None,
+            collected_on: None,
+        };
+        assert!(rules.alerts(&facts).is_empty());
+    }
+
+    /// `cargo test --release -p rumbo-server rule_evaluation_rate -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement: run it on purpose"]
+    fn rule_evaluation_rate() {
+        let (rules, submissions) = demo(50_000);
+        let started = std::time::Instant::now();
+        let alerts: usize = submissions.iter().map(|d| raised(&rules, d).len()).sum();
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "3 rules on {} survey submissions: {alerts} alerts in {seconds:.2} s ({:.1} µs a submission)",
+            submissions.len(),
+            seconds * 1e6 / submissions.len() as f64
+        );
     }
 }
