@@ -18,7 +18,8 @@ use crate::model::Actor;
 use crate::{AuditEvent, Result, Store, StoreError, run};
 
 /// The population types of the response (5W).
-pub const POPULATION_TYPES: &[&str] = &["in_destination", "in_transit", "host_community", "pendular", "colombian_returnees"];
+pub const POPULATION_TYPES: &[&str] =
+    &["in_destination", "in_transit", "host_community", "pendular", "colombian_returnees"];
 /// How assistance was given.
 pub const MODALITIES: &[&str] = &["in_kind", "cash", "voucher", "service"];
 /// Where a report row stands.
@@ -268,7 +269,11 @@ where
         qb.push(")");
     }
     for org in [f.organisation_scope, f.organisation].into_iter().flatten() {
-        qb.push(" AND (r.appealing_org_id = ").push_bind(org).push(" OR r.implementing_org_id = ").push_bind(org).push(")");
+        qb.push(" AND (r.appealing_org_id = ")
+            .push_bind(org)
+            .push(" OR r.implementing_org_id = ")
+            .push_bind(org)
+            .push(")");
     }
     for (column, value) in [
         ("r.country_code", &f.country),
@@ -493,7 +498,12 @@ impl Store {
                         actor,
                         action: "update",
                         entity: "response_target",
-                        entity_id: format!("{year}/{}/{}/{}", t.country_code, t.admin1_pcode.as_deref().unwrap_or("-"), t.sector_code),
+                        entity_id: format!(
+                            "{year}/{}/{}/{}",
+                            t.country_code,
+                            t.admin1_pcode.as_deref().unwrap_or("-"),
+                            t.sector_code
+                        ),
                         country_code: Some(&t.country_code),
                         detail: json!(t),
                     },
@@ -603,7 +613,10 @@ impl Store {
                         actor,
                         action: "import",
                         entity: "activity_reports",
-                        entity_id: upload_id.map_or_else(|| format!("batch:{}", ids.first().copied().unwrap_or(0)), |u| format!("upload:{u}")),
+                        entity_id: upload_id.map_or_else(
+                            || format!("batch:{}", ids.first().copied().unwrap_or(0)),
+                            |u| format!("upload:{u}"),
+                        ),
                         country_code: Some(country),
                         detail: json!({
                             "plan": plan_id, "rows": in_country,
@@ -647,7 +660,12 @@ impl Store {
 
     /// Replaces one row's figures (it goes back to `submitted`). Refused once approved.
     #[tracing::instrument(skip_all, fields(id))]
-    pub async fn update_activity_report(&self, actor: &Actor, id: i64, r: &NewActivityReport) -> Result<ActivityReport> {
+    pub async fn update_activity_report(
+        &self,
+        actor: &Actor,
+        id: i64,
+        r: &NewActivityReport,
+    ) -> Result<ActivityReport> {
         let now = Utc::now();
         run!(self, |pool, h| {
             let mut tx = h::begin_write(pool).await?;

@@ -29,8 +29,7 @@ use rumbo_domain::permissions::{Permission, allows, scope};
 use rumbo_store::FieldError;
 use rumbo_store::model::{Role, User};
 use rumbo_store::response::{
-    ActivityReport, NewActivityReport, NewUpload, Plan, PlanIndicator, PlanSector, PlanTarget, ReportFilter,
-    ReportPage,
+    ActivityReport, NewActivityReport, NewUpload, Plan, PlanIndicator, PlanSector, PlanTarget, ReportFilter, ReportPage,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -96,10 +95,11 @@ fn may_report(user: &User, country: &str, appealing: i64, implementing: i64) -> 
     if !allows(user, Permission::ReportActivities, Some(country)) {
         return Err(forbidden(format!("you may not report activities in {country}")));
     }
-    if let Some(org) = partner_organisation(user)? {
-        if appealing != org && implementing != org {
-            return Err(forbidden("you may report only your organisation's activities"));
-        }
+    if let Some(org) = partner_organisation(user)?
+        && appealing != org
+        && implementing != org
+    {
+        return Err(forbidden("you may report only your organisation's activities"));
     }
     Ok(())
 }
@@ -130,7 +130,9 @@ async fn reference(state: &AppState) -> ApiResult<plan::Reference> {
     })
 }
 
-async fn read_file(multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> ApiResult<(String, Vec<u8>, HashMap<String, String>)> {
+async fn read_file(
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(String, Vec<u8>, HashMap<String, String>)> {
     let mut multipart = multipart
         .map_err(|e| ApiError::BadRequest(format!("send the file as multipart/form-data: {}", e.body_text())))?;
     let mut file = None;
@@ -203,10 +205,12 @@ async fn plan_upload(
             countries.extend(old.targets.iter().map(|t| t.country_code.clone()));
         }
     }
-    if !caller.user.all_countries {
-        if let Some(c) = countries.iter().find(|c| !allows(&caller.user, Permission::ManagePlan, Some(c))) {
-            return Err(forbidden(format!("you may not manage the plan in {c}: a plan with targets there needs a regional account")));
-        }
+    if !caller.user.all_countries
+        && let Some(c) = countries.iter().find(|c| !allows(&caller.user, Permission::ManagePlan, Some(c)))
+    {
+        return Err(forbidden(format!(
+            "you may not manage the plan in {c}: a plan with targets there needs a regional account"
+        )));
     }
     let input = parsed?;
     let saved = state.store.save_response_plan(&caller.actor(), &input).await?;
@@ -216,7 +220,11 @@ async fn plan_upload(
 /// The plan of a year: sectors, indicators and targets.
 #[utoipa::path(get, path = "/api/v1/response/plans/{year}", tag = "response", params(("year" = i32, Path)),
     responses((status = 200, body = Plan), (status = 404, body = ErrorBody)))]
-async fn plan_get(State(state): State<AppState>, ApiCaller(_): ApiCaller, ApiPath(year): ApiPath<i32>) -> ApiResult<Json<Plan>> {
+async fn plan_get(
+    State(state): State<AppState>,
+    ApiCaller(_): ApiCaller,
+    ApiPath(year): ApiPath<i32>,
+) -> ApiResult<Json<Plan>> {
     Ok(Json(plan_of(&state, year).await?))
 }
 
@@ -275,10 +283,10 @@ async fn report_template(
     ApiQuery(q): ApiQuery<TemplateQuery>,
 ) -> ApiResult<Response> {
     require(&caller.user, Permission::ReportActivities, "report activities")?;
-    if let Some(org) = partner_organisation(&caller.user)? {
-        if org != q.organisation {
-            return Err(forbidden("you may download only your organisation's template"));
-        }
+    if let Some(org) = partner_organisation(&caller.user)?
+        && org != q.organisation
+    {
+        return Err(forbidden("you may download only your organisation's template"));
     }
     let organisation = state.store.organisation(q.organisation).await?;
     let year = q.year.unwrap_or_else(|| Utc::now().date_naive().year());
@@ -317,6 +325,12 @@ pub struct Stored {
     pub outlier: usize,
     /// Time to read, check and store, in milliseconds.
     pub elapsed_ms: u128,
+    /// Of which reading the workbook (uploads only).
+    pub read_ms: u128,
+    /// Of which checking the rows and raising their flags.
+    pub check_ms: u128,
+    /// Of which storing them.
+    pub store_ms: u128,
 }
 
 /// Checks rows, raises their flags and stores them all, or nothing.
@@ -327,7 +341,9 @@ async fn store_rows(
     checked: Vec<NewActivityReport>,
     upload: Option<NewUpload>,
     started: Instant,
+    read_ms: u128,
 ) -> ApiResult<Stored> {
+    let flagging = Instant::now();
     let mut rows = checked;
     let mut by_org: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -343,7 +359,12 @@ async fn store_rows(
             rows[i] = r;
         }
     }
-    let (upload_id, ids) = state.store.insert_activity_reports(&caller.actor(), plan.id, upload.as_ref(), &rows).await?;
+    let flag_ms = flagging.elapsed().as_millis();
+    let storing = Instant::now();
+    let (upload_id, ids) =
+        state.store.insert_activity_reports(&caller.actor(), plan.id, upload.as_ref(), &rows).await?;
+    let store_ms = storing.elapsed().as_millis();
+    let elapsed_ms = started.elapsed().as_millis();
     Ok(Stored {
         upload_id,
         rows: ids.len(),
@@ -351,7 +372,10 @@ async fn store_rows(
         duplicate: rows.iter().filter(|r| r.flag_duplicate).count(),
         outlier: rows.iter().filter(|r| r.flag_outlier).count(),
         ids,
-        elapsed_ms: started.elapsed().as_millis(),
+        elapsed_ms,
+        read_ms,
+        check_ms: elapsed_ms.saturating_sub(read_ms + store_ms).max(flag_ms),
+        store_ms,
     })
 }
 
@@ -385,29 +409,38 @@ async fn report_upload(
     let filled = blocking(move || reports::open(bytes)).await?;
     let identity = filled.identity.clone();
     let expected_org = own.or_else(|| fields.get("organisation").and_then(|o| o.trim().parse::<i64>().ok()));
-    if let Some(org) = expected_org {
-        if org != identity.organisation_id {
-            let name = state.store.organisation(org).await.map(|o| o.name).unwrap_or_else(|_| format!("organisation {org}"));
-            let message = format!(
-                "this template is for {} (organisation {}), not for {name} (organisation {org}): download your organisation's template",
-                identity.organisation, identity.organisation_id
-            );
-            return Err(if own.is_some() { forbidden(message) } else { ApiError::invalid("file", message) });
-        }
+    if let Some(org) = expected_org
+        && org != identity.organisation_id
+    {
+        let name = state.store.organisation(org).await.map_or_else(|_| format!("organisation {org}"), |o| o.name);
+        let message = format!(
+            "this template is for {} (organisation {}), not for {name} (organisation {org}): download your organisation's template",
+            identity.organisation, identity.organisation_id
+        );
+        return Err(if own.is_some() { forbidden(message) } else { ApiError::invalid("file", message) });
     }
-    if let Some(year) = fields.get("year").and_then(|y| y.trim().parse::<i32>().ok()) {
-        if year != identity.year {
-            return Err(ApiError::invalid(
-                "file",
-                format!("this template is for the {} plan, not for the {year} plan: download the {year} template", identity.year),
-            ));
-        }
+    if let Some(year) = fields.get("year").and_then(|y| y.trim().parse::<i32>().ok())
+        && year != identity.year
+    {
+        return Err(ApiError::invalid(
+            "file",
+            format!(
+                "this template is for the {} plan, not for the {year} plan: download the {year} template",
+                identity.year
+            ),
+        ));
     }
     let plan = plan_of(&state, identity.year).await.map_err(|_| {
-        ApiError::invalid("file", format!("this template is for the {} plan, and there is no plan for {}", identity.year, identity.year))
+        ApiError::invalid(
+            "file",
+            format!("this template is for the {} plan, and there is no plan for {}", identity.year, identity.year),
+        )
     })?;
     let organisation = state.store.organisation(identity.organisation_id).await.map_err(|_| {
-        ApiError::invalid("file", format!("the template's organisation ({}) no longer exists", identity.organisation_id))
+        ApiError::invalid(
+            "file",
+            format!("the template's organisation ({}) no longer exists", identity.organisation_id),
+        )
     })?;
     let checker = std::sync::Arc::new(checker(&state, &plan).await?);
     let sheet = filled.sheet;
@@ -418,12 +451,16 @@ async fn report_upload(
     })
     .await?;
     if rows.len() > MAX_ROWS {
-        return Err(ApiError::invalid("reports!", format!("holds {} rows; at most {MAX_ROWS} are taken in one upload", rows.len())));
+        return Err(ApiError::invalid(
+            "reports!",
+            format!("holds {} rows; at most {MAX_ROWS} are taken in one upload", rows.len()),
+        ));
     }
     if rows.is_empty() && cell_errors.is_empty() {
         return Err(ApiError::invalid("reports!", "holds no rows"));
     }
     refuse_countries(&caller.user, rows.iter().map(|(_, r)| r.country.as_str()))?;
+    let read_ms = started.elapsed().as_millis();
     let org_id = organisation.id;
     let c = checker.clone();
     let (checked, mut errors) = blocking(move || {
@@ -442,13 +479,22 @@ async fn report_upload(
         let total = errors.len();
         errors.truncate(MAX_ERRORS);
         if total > MAX_ERRORS {
-            errors.push(FieldError::new("reports!", format!("{total} problems in all; the first {MAX_ERRORS} are listed")));
+            errors.push(FieldError::new(
+                "reports!",
+                format!("{total} problems in all; the first {MAX_ERRORS} are listed"),
+            ));
         }
         return Err(ApiError::Invalid(errors));
     }
     let upload = NewUpload { organisation_id: org_id, file_name };
-    let stored = store_rows(&state, &caller, &plan, checked, Some(upload), started).await?;
-    tracing::info!(rows = stored.rows, elapsed_ms = stored.elapsed_ms as u64, "activity report upload stored");
+    let stored = store_rows(&state, &caller, &plan, checked, Some(upload), started, read_ms).await?;
+    tracing::info!(
+        rows = stored.rows,
+        elapsed_ms = u64::try_from(stored.elapsed_ms).unwrap_or(u64::MAX),
+        read_ms = u64::try_from(stored.read_ms).unwrap_or(u64::MAX),
+        store_ms = u64::try_from(stored.store_ms).unwrap_or(u64::MAX),
+        "activity report upload stored"
+    );
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -514,7 +560,7 @@ async fn report_create(
     if checked.is_empty() {
         return Err(ApiError::invalid("rows", "send at least one row"));
     }
-    let stored = store_rows(&state, &caller, &plan, checked, None, started).await?;
+    let stored = store_rows(&state, &caller, &plan, checked, None, started, 0).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -559,7 +605,11 @@ async fn report_list(
     let month = |v: &Option<String>, field: &str| -> ApiResult<Option<NaiveDate>> {
         v.as_deref()
             .filter(|s| !s.trim().is_empty())
-            .map(|s| sheet::parse_date(s).map(sheet::first_of_month).ok_or_else(|| ApiError::invalid(field, format!("`{s}` is not a month (YYYY-MM)"))))
+            .map(|s| {
+                sheet::parse_date(s)
+                    .map(sheet::first_of_month)
+                    .ok_or_else(|| ApiError::invalid(field, format!("`{s}` is not a month (YYYY-MM)")))
+            })
             .transpose()
     };
     let plan = state
@@ -596,7 +646,10 @@ async fn editable(state: &AppState, user: &User, id: i64) -> ApiResult<ActivityR
         return Err(if visible { e } else { ApiError::NotFound(format!("activity report {id}")) });
     }
     if row.status == "approved" {
-        return Err(ApiError::Conflict { field: Some("status".into()), message: "an approved report can no longer be changed".into() });
+        return Err(ApiError::Conflict {
+            field: Some("status".into()),
+            message: "an approved report can no longer be changed".into(),
+        });
     }
     Ok(row)
 }
@@ -675,7 +728,8 @@ async fn report_review(
     ids.sort_unstable();
     ids.dedup();
     let owners = state.store.activity_report_owners(&ids).await?;
-    if let Some(c) = owners.iter().map(|o| &o.1).find(|c| !allows(&caller.user, Permission::ReviewActivities, Some(c))) {
+    if let Some(c) = owners.iter().map(|o| &o.1).find(|c| !allows(&caller.user, Permission::ReviewActivities, Some(c)))
+    {
         return Err(forbidden(format!("you may not review activity reports in {c}")));
     }
     if owners.len() != ids.len() {

@@ -12,7 +12,8 @@ use super::sheet::{Book, Sheet};
 use crate::error::ApiError;
 
 pub const SECTOR_COLUMNS: &[&str] = &["code", "parent_code", "name_en", "name_es", "name_pt"];
-pub const INDICATOR_COLUMNS: &[&str] = &["code", "sector_code", "name_en", "name_es", "name_pt", "unit", "counts_people"];
+pub const INDICATOR_COLUMNS: &[&str] =
+    &["code", "sector_code", "name_en", "name_es", "name_pt", "unit", "counts_people"];
 pub const TARGET_COLUMNS: &[&str] =
     &["country", "admin1_pcode", "sector_code", "people_in_need", "people_targeted", "funding_required_usd"];
 
@@ -36,7 +37,13 @@ pub const DEFAULT_SECTORS: &[(&str, Option<&str>, &str, &str, &str)] = &[
     ),
     ("SHE", None, "Shelter", "Alojamiento", "Abrigo"),
     ("WASH", None, "Water, sanitation and hygiene", "Agua, saneamiento e higiene", "Água, saneamento e higiene"),
-    ("MPC", None, "Multipurpose cash", "Transferencias monetarias multipropósito", "Transferências monetárias multipropósito"),
+    (
+        "MPC",
+        None,
+        "Multipurpose cash",
+        "Transferencias monetarias multipropósito",
+        "Transferências monetárias multipropósito",
+    ),
     ("CS", None, "Common services", "Servicios comunes", "Serviços comuns"),
     (
         "CS-CWC",
@@ -90,7 +97,11 @@ pub fn template(year: i32) -> Result<Vec<u8>, ApiError> {
     book.save_to_buffer().map_err(fail)
 }
 
-fn header(sheet: &mut rust_xlsxwriter::Worksheet, columns: &[&str], bold: &Format) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn header(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    columns: &[&str],
+    bold: &Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     for (c, name) in columns.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
         sheet.write_string_with_format(0, c, *name, bold)?;
@@ -129,7 +140,8 @@ pub fn read(bytes: Vec<u8>, reference: &Reference) -> Result<PlanInput, ApiError
     for name in ["sectors", "indicators", "targets"] {
         book.refuse_merged(name)?;
     }
-    let [meta, sectors, indicators, targets] = <[Sheet; 4]>::try_from(sheets).map_err(|_| ApiError::Internal("sheets".into()))?;
+    let [meta, sectors, indicators, targets] =
+        <[Sheet; 4]>::try_from(sheets).map_err(|_| ApiError::Internal("sheets".into()))?;
     let mut errors = Vec::new();
 
     // The plan's own fields.
@@ -146,13 +158,13 @@ pub fn read(bytes: Vec<u8>, reference: &Reference) -> Result<PlanInput, ApiError
             None
         }
     };
-    if let Some((r, kind)) = require("kind", &mut errors) {
-        if kind != "response_plan" {
-            return Err(ApiError::invalid(
-                &meta.addr(r, 1),
-                format!("this workbook is a `{kind}` template, not a response plan: download the plan template"),
-            ));
-        }
+    if let Some((r, kind)) = require("kind", &mut errors)
+        && kind != "response_plan"
+    {
+        return Err(ApiError::invalid(
+            &meta.addr(r, 1),
+            format!("this workbook is a `{kind}` template, not a response plan: download the plan template"),
+        ));
     }
     let year = require("plan_year", &mut errors).and_then(|(r, v)| match v.parse::<i32>() {
         Ok(y) if (2000..=2100).contains(&y) => Some(y),
@@ -163,20 +175,20 @@ pub fn read(bytes: Vec<u8>, reference: &Reference) -> Result<PlanInput, ApiError
     });
     let name = require("name", &mut errors).map(|(_, v)| v);
     let date = |key: &str, errors: &mut Vec<FieldError>| {
-        require(key, errors).and_then(|(r, v)| match super::sheet::parse_date(&v) {
-            Some(d) => Some(d),
-            None => {
+        require(key, errors).and_then(|(r, v)| {
+            let parsed = super::sheet::parse_date(&v);
+            if parsed.is_none() {
                 errors.push(FieldError::new(meta.addr(r, 1), format!("`{v}` is not a date (YYYY-MM-DD)")));
-                None
             }
+            parsed
         })
     };
     let start = date("period_start", &mut errors);
     let end = date("period_end", &mut errors);
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            errors.push(FieldError::new("rumbo!B5", "the period ends before it starts"));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        errors.push(FieldError::new("rumbo!B5", "the period ends before it starts"));
     }
     let deadline = match value("report_deadline_day") {
         None => Some(10),
@@ -245,13 +257,13 @@ fn read_sectors(sheet: &Sheet, errors: &mut Vec<FieldError>) -> Vec<PlanSector> 
     }
     let top: HashSet<&str> = out.iter().filter(|s| s.parent_code.is_none()).map(|s| s.code.as_str()).collect();
     for (i, s) in out.iter().enumerate() {
-        if let Some(parent) = &s.parent_code {
-            if !top.contains(parent.as_str()) {
-                errors.push(FieldError::new(
-                    sheet.addr(row_of(sheet, i, SECTOR_COLUMNS.len()), 1),
-                    format!("the parent sector `{parent}` is not a sector (without parent) of this sheet"),
-                ));
-            }
+        if let Some(parent) = &s.parent_code
+            && !top.contains(parent.as_str())
+        {
+            errors.push(FieldError::new(
+                sheet.addr(row_of(sheet, i, SECTOR_COLUMNS.len()), 1),
+                format!("the parent sector `{parent}` is not a sector (without parent) of this sheet"),
+            ));
         }
     }
     out
@@ -346,7 +358,10 @@ fn read_targets(
         }
         let sector_code = sheet.text(r, 2).unwrap_or_default();
         if !sectors.contains(sector_code.as_str()) {
-            errors.push(FieldError::new(sheet.addr(r, 2), format!("`{sector_code}` is not a sector of the `sectors` sheet")));
+            errors.push(FieldError::new(
+                sheet.addr(r, 2),
+                format!("`{sector_code}` is not a sector of the `sectors` sheet"),
+            ));
         }
         if !seen.insert((country.clone(), admin1.clone(), sector_code.clone())) {
             errors.push(FieldError::new(sheet.addr(r, 0), "this country, admin 1 and sector have a target already"));
@@ -382,17 +397,27 @@ fn read_targets(
 }
 
 /// Checks targets sent through the API against the plan's sectors and the areas.
-pub fn check_targets(targets: &[PlanTarget], sectors: &HashSet<&str>, reference: &Reference) -> Vec<FieldError> {
+pub fn check_targets<S: std::hash::BuildHasher>(
+    targets: &[PlanTarget],
+    sectors: &HashSet<&str, S>,
+    reference: &Reference,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         let f = |name: &str| format!("targets[{i}].{name}");
         if !reference.countries.contains(&t.country_code) {
-            errors.push(FieldError::new(f("country_code"), format!("`{}` is not a country of this instance", t.country_code)));
+            errors.push(FieldError::new(
+                f("country_code"),
+                format!("`{}` is not a country of this instance", t.country_code),
+            ));
         }
-        if let Some(p) = &t.admin1_pcode {
-            if reference.admin1.get(p) != Some(&t.country_code) {
-                errors.push(FieldError::new(f("admin1_pcode"), format!("`{p}` is not an admin 1 area of {}", t.country_code)));
-            }
+        if let Some(p) = &t.admin1_pcode
+            && reference.admin1.get(p) != Some(&t.country_code)
+        {
+            errors.push(FieldError::new(
+                f("admin1_pcode"),
+                format!("`{p}` is not an admin 1 area of {}", t.country_code),
+            ));
         }
         if !sectors.contains(t.sector_code.as_str()) {
             errors.push(FieldError::new(f("sector_code"), format!("`{}` is not a sector of the plan", t.sector_code)));

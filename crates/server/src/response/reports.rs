@@ -6,9 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Months, NaiveDate};
 use rumbo_store::FieldError;
-use rumbo_store::response::{
-    MODALITIES, NewActivityReport, POPULATION_TYPES, PastFigure, Plan, PlanHeader, ReportKey,
-};
+use rumbo_store::response::{MODALITIES, NewActivityReport, POPULATION_TYPES, PastFigure, Plan, PlanHeader, ReportKey};
 use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -123,7 +121,11 @@ impl Checker {
                 period_end: plan.period_end,
                 deadline_day: plan.deadline_day,
             },
-            indicators: plan.indicators.iter().map(|i| (i.code.clone(), (i.sector_code.clone(), i.counts_people))).collect(),
+            indicators: plan
+                .indicators
+                .iter()
+                .map(|i| (i.code.clone(), (i.sector_code.clone(), i.counts_people)))
+                .collect(),
             sectors: plan.sectors.iter().map(|s| (s.code.clone(), s.parent_code.clone())).collect(),
             admin1,
             countries,
@@ -149,13 +151,17 @@ impl Checker {
                 }
                 *id
             }
-            (None, Some(name)) => match self.organisations.get(&name.trim().to_lowercase()) {
-                Some(id) => *id,
-                None => {
-                    push("implementing_organisation", format!("`{name}` is not an organisation (by name, acronym or id)"));
+            (None, Some(name)) => {
+                if let Some(id) = self.organisations.get(&name.trim().to_lowercase()) {
+                    *id
+                } else {
+                    push(
+                        "implementing_organisation",
+                        format!("`{name}` is not an organisation (by name, acronym or id)"),
+                    );
                     appealing
                 }
-            },
+            }
             (None, None) => appealing,
         };
         let indicator = row.indicator.trim();
@@ -170,10 +176,15 @@ impl Checker {
             }
             Some((sector, _)) => Some(sector.clone()),
         };
-        if let (Some(given), Some(actual)) = (row.sector.as_deref().map(str::trim).filter(|s| !s.is_empty()), &sector_code) {
+        if let (Some(given), Some(actual)) =
+            (row.sector.as_deref().map(str::trim).filter(|s| !s.is_empty()), &sector_code)
+        {
             let parent = self.sectors.get(actual).cloned().flatten();
             if given != actual && parent.as_deref() != Some(given) {
-                push("sector", format!("the indicator `{indicator}` belongs to the sector `{actual}`, not to `{given}`"));
+                push(
+                    "sector",
+                    format!("the indicator `{indicator}` belongs to the sector `{actual}`, not to `{given}`"),
+                );
             }
         }
         let country = row.country.trim().to_uppercase();
@@ -211,28 +222,32 @@ impl Checker {
         };
         let population_type = code(&row.population_type);
         if !POPULATION_TYPES.contains(&population_type.as_str()) {
-            push("population_type", format!("`{}` is not one of {}", row.population_type.trim(), POPULATION_TYPES.join(", ")));
+            push(
+                "population_type",
+                format!("`{}` is not one of {}", row.population_type.trim(), POPULATION_TYPES.join(", ")),
+            );
         }
         let new_or_recurring = code(&row.new_or_recurring);
         if !NEW_OR_RECURRING.contains(&new_or_recurring.as_str()) {
             push("new_or_recurring", format!("`{}` is neither new nor recurring", row.new_or_recurring.trim()));
         }
         let modality = row.modality.as_deref().map(code).filter(|m| !m.is_empty());
-        if let Some(m) = &modality {
-            if !MODALITIES.contains(&m.as_str()) {
-                push("modality", format!("`{m}` is not one of {}", MODALITIES.join(", ")));
-            }
+        if let Some(m) = &modality
+            && !MODALITIES.contains(&m.as_str())
+        {
+            push("modality", format!("`{m}` is not one of {}", MODALITIES.join(", ")));
         }
-        let parts = [("girls", row.girls), ("boys", row.boys), ("women", row.women), ("men", row.men), ("other", row.other)];
+        let parts =
+            [("girls", row.girls), ("boys", row.boys), ("women", row.women), ("men", row.men), ("other", row.other)];
         for (name, value) in parts.iter().chain([("total", row.total)].iter()) {
             if value.is_some_and(|v| v < 0) {
                 push(name, "must not be negative".into());
             }
         }
-        if let Some(cash) = row.cash_value_usd {
-            if cash < 0.0 || !cash.is_finite() {
-                push("cash_value_usd", "must not be negative".into());
-            }
+        if let Some(cash) = row.cash_value_usd
+            && (cash < 0.0 || !cash.is_finite())
+        {
+            push("cash_value_usd", "must not be negative".into());
         }
         let disaggregated = parts.iter().any(|(_, v)| v.is_some());
         let sum: i64 = parts.iter().filter_map(|(_, v)| *v).fold(0i64, i64::saturating_add);
@@ -291,11 +306,11 @@ pub fn deadline(month: NaiveDate, deadline_day: i32) -> NaiveDate {
 /// Raises the flags of new rows: late (stored after the deadline), duplicate (same key as a
 /// stored row or as another new row), outlier (a total over ten times the organisation's
 /// median for the indicator over earlier months, when there are at least three figures).
-pub fn raise_flags(
+pub fn raise_flags<S: std::hash::BuildHasher>(
     rows: &mut [NewActivityReport],
     deadline_day: i32,
     today: NaiveDate,
-    existing: &HashMap<ReportKey, i64>,
+    existing: &HashMap<ReportKey, i64, S>,
     past: &[PastFigure],
 ) {
     let mut batch: HashMap<ReportKey, usize> = HashMap::new();
@@ -332,7 +347,7 @@ fn median(values: &mut [i64]) -> Option<f64> {
     values.sort_unstable();
     let n = values.len();
     #[allow(clippy::cast_precision_loss)]
-    Some(if n % 2 == 1 { values[n / 2] as f64 } else { (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0 })
+    Some(if n % 2 == 1 { values[n / 2] as f64 } else { f64::midpoint(values[n / 2 - 1] as f64, values[n / 2] as f64) })
 }
 
 /// What the template is for, from its hidden `rumbo` sheet.
@@ -443,12 +458,12 @@ pub fn open(bytes: Vec<u8>) -> Result<Filled, ApiError> {
             ),
         ));
     }
-    let year = get("plan_year")
-        .parse::<i32>()
-        .map_err(|_| ApiError::invalid("rumbo!B2", "the template's plan year is unreadable: download a new template"))?;
-    let organisation_id = get("organisation_id")
-        .parse::<i64>()
-        .map_err(|_| ApiError::invalid("rumbo!B3", "the template's organisation is unreadable: download a new template"))?;
+    let year = get("plan_year").parse::<i32>().map_err(|_| {
+        ApiError::invalid("rumbo!B2", "the template's plan year is unreadable: download a new template")
+    })?;
+    let organisation_id = get("organisation_id").parse::<i64>().map_err(|_| {
+        ApiError::invalid("rumbo!B3", "the template's organisation is unreadable: download a new template")
+    })?;
     let identity = TemplateIdentity { year, organisation_id, organisation: get("organisation") };
     let sheet = book.sheet("reports")?;
     book.refuse_merged("reports")?;

@@ -41,9 +41,8 @@ pub fn address(sheet: &str, row: usize, col: usize) -> String {
 impl Book {
     /// Opens an XLSX file; anything else is a clear 422 on `file`.
     pub fn open(bytes: Vec<u8>) -> Result<Book, ApiError> {
-        let xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
-            ApiError::invalid("file", format!("is not an Excel workbook (.xlsx) Rumbo can read: {e}"))
-        })?;
+        let xlsx = Xlsx::new(Cursor::new(bytes))
+            .map_err(|e| ApiError::invalid("file", format!("is not an Excel workbook (.xlsx) Rumbo can read: {e}")))?;
         let sheet_names = xlsx.sheet_names();
         Ok(Book { xlsx, sheet_names })
     }
@@ -124,7 +123,10 @@ impl Sheet {
             .map(|(c, name)| {
                 FieldError::new(
                     self.addr(0, c),
-                    format!("the header must be `{name}` (found `{}`); use the template as downloaded", text(self.cell(0, c))),
+                    format!(
+                        "the header must be `{name}` (found `{}`); use the template as downloaded",
+                        text(self.cell(0, c))
+                    ),
                 )
             })
             .collect();
@@ -162,12 +164,15 @@ impl Sheet {
             Data::Float(f) => Some(*f),
             Data::String(s) if s.trim().is_empty() => None,
             Data::String(s) => {
-                if let Ok(v) = s.trim().parse::<f64>() {
-                    if v.is_finite() {
-                        return Some(v);
-                    }
+                if let Ok(v) = s.trim().parse::<f64>()
+                    && v.is_finite()
+                {
+                    return Some(v);
                 }
-                errors.push(FieldError::new(self.addr(row, col), format!("must be a number, not the text `{}`", s.trim())));
+                errors.push(FieldError::new(
+                    self.addr(row, col),
+                    format!("must be a number, not the text `{}`", s.trim()),
+                ));
                 None
             }
             Data::Error(e) => {
@@ -201,7 +206,10 @@ impl Sheet {
             if shown.is_empty() {
                 return None;
             }
-            errors.push(FieldError::new(self.addr(row, col), format!("must be a date (YYYY-MM-DD or YYYY-MM), not `{shown}`")));
+            errors.push(FieldError::new(
+                self.addr(row, col),
+                format!("must be a date (YYYY-MM-DD or YYYY-MM), not `{shown}`"),
+            ));
         }
         parsed
     }

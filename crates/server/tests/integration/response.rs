@@ -59,10 +59,10 @@ fn workbook(sheets: &[(&str, Vec<Vec<Value>>)], merge: Option<(&str, u32, u16, u
                 }
             }
         }
-        if let Some((m, r0, c0, r1, c1)) = merge {
-            if m == *name {
-                sheet.merge_range(r0, c0, r1, c1, "merged", &rust_xlsxwriter::Format::new()).unwrap();
-            }
+        if let Some((m, r0, c0, r1, c1)) = merge
+            && m == *name
+        {
+            sheet.merge_range(r0, c0, r1, c1, "merged", &rust_xlsxwriter::Format::new()).unwrap();
         }
         if hidden.contains(name) {
             sheet.set_hidden(true);
@@ -97,7 +97,15 @@ const REPORT_HEADER: &[&str] = &[
 /// A report row: indicator, country, admin 1, month, population type, the five figures and
 /// the total (null: left empty).
 fn row(indicator: &str, country: &str, admin1: &str, month: &str, figures: [i64; 5], total: Value) -> Vec<Value> {
-    let mut r = vec![json!(""), json!(""), json!(indicator), json!(country), json!(admin1), json!(month), json!("in_destination")];
+    let mut r = vec![
+        json!(""),
+        json!(""),
+        json!(indicator),
+        json!(country),
+        json!(admin1),
+        json!(month),
+        json!("in_destination"),
+    ];
     r.extend(figures.iter().map(|f| json!(f)));
     r.extend([total, json!("new"), json!("in_kind"), Value::Null]);
     r
@@ -151,7 +159,14 @@ async fn upload(s: &TestServer, token: &str, path: &str, file: &[u8], extra: &[(
         parts.push((k, None, v.as_bytes()));
     }
     let (content_type, body) = multipart(&parts);
-    let r = client().post(s.url(path)).bearer_auth(token).header("content-type", content_type).body(body).send().await.unwrap();
+    let r = client()
+        .post(s.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
 }
@@ -174,7 +189,10 @@ async fn count(s: &TestServer, token: &str, year: i32, query: &str) -> i64 {
 }
 
 fn fields(body: &Value) -> Vec<String> {
-    body["errors"].as_array().map(|e| e.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+    body["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// The plan workbook: the template's sectors, three indicators, targets in both countries.
@@ -193,7 +211,15 @@ fn plan_file(year: i32, sectors: Vec<Vec<Value>>, indicators: Vec<Vec<Value>>, t
 fn good_indicators() -> Vec<Vec<Value>> {
     vec![
         strings(&["code", "sector_code", "name_en", "name_es", "name_pt", "unit", "counts_people"]),
-        strings(&["EDU-1", "EDU", "Children in education", "Niñez en educación", "Crianças na educação", "people", "yes"]),
+        strings(&[
+            "EDU-1",
+            "EDU",
+            "Children in education",
+            "Niñez en educación",
+            "Crianças na educação",
+            "people",
+            "yes",
+        ]),
         strings(&["CP-1", "PRO-CP", "Children given protection", "", "", "people", ""]),
         strings(&["SHE-KITS", "SHE", "Shelter kits", "", "", "kits", "no"]),
     ]
@@ -201,7 +227,14 @@ fn good_indicators() -> Vec<Vec<Value>> {
 
 fn good_targets() -> Vec<Vec<Value>> {
     vec![
-        strings(&["country", "admin1_pcode", "sector_code", "people_in_need", "people_targeted", "funding_required_usd"]),
+        strings(&[
+            "country",
+            "admin1_pcode",
+            "sector_code",
+            "people_in_need",
+            "people_targeted",
+            "funding_required_usd",
+        ]),
         vec![json!("COL"), json!("CO-NSA"), json!("EDU"), json!(1000), json!(500), json!(25000.5)],
         vec![json!("PER"), Value::Null, json!("PRO"), json!(800), json!(300), json!(12000)],
     ]
@@ -212,9 +245,12 @@ async fn setup(s: &TestServer) -> Ctx {
     let actor = Actor::system("test");
     let mut orgs = Vec::new();
     for (name, acronym) in [("Acción Norte", "AN"), ("Bienestar Sur", "BS")] {
-        let o = s
-            .db
-            .save_organisation(&actor, None, &OrganisationInput { name: name.into(), acronym: acronym.into(), kind: OrganisationKind::Nngo })
+        let o =
+            s.db.save_organisation(
+                &actor,
+                None,
+                &OrganisationInput { name: name.into(), acronym: acronym.into(), kind: OrganisationKind::Nngo },
+            )
             .await
             .unwrap();
         orgs.push(o.id);
@@ -247,9 +283,13 @@ async fn setup(s: &TestServer) -> Ctx {
     let template = get(s, &admin, &format!("/api/v1/response/plan/template.xlsx?year={year}")).await;
     assert_eq!(template.status(), 200);
     let bytes = template.bytes().await.unwrap();
-    let sectors: Vec<Vec<Value>> =
-        read_sheet(&bytes, "sectors").into_iter().map(|r| r.into_iter().map(|c| if c.is_empty() { Value::Null } else { json!(c) }).collect()).collect();
-    let (status, body) = upload(s, &admin, "/api/v1/response/plans", &plan_file(year, sectors, good_indicators(), good_targets()), &[]).await;
+    let sectors: Vec<Vec<Value>> = read_sheet(&bytes, "sectors")
+        .into_iter()
+        .map(|r| r.into_iter().map(|c| if c.is_empty() { Value::Null } else { json!(c) }).collect())
+        .collect();
+    let (status, body) =
+        upload(s, &admin, "/api/v1/response/plans", &plan_file(year, sectors, good_indicators(), good_targets()), &[])
+            .await;
     assert_eq!(status, 201, "{body}");
     Ctx {
         year,
@@ -363,7 +403,7 @@ crate::server_tests! {
             // Kits: a total without disaggregation, no admin 1; sector given by its parent.
             {
                 let mut r = row("SHE-KITS", "PER", "", &current_month(), [0; 5], json!(40));
-                for c in 7..12 { r[c] = Value::Null; }
+                r[7..12].fill(Value::Null);
                 r[1] = json!("SHE");
                 r[14] = json!("in kind");
                 r
@@ -587,10 +627,13 @@ crate::server_tests! {
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["rows"], 50_000);
         eprintln!(
-            "50,000-row activity upload on {:?}: {:.2?} (server: {} ms; file {} KB written in {:.2?})",
+            "50,000-row activity upload on {:?}: {:.2?} (server: {} ms = read {} + check {} + store {}; file {} KB written in {:.2?})",
             s.db.store.engine(),
             elapsed,
             body["elapsed_ms"],
+            body["read_ms"],
+            body["check_ms"],
+            body["store_ms"],
             file.len() / 1024,
             written
         );
