@@ -6,6 +6,7 @@
 pub mod definition;
 pub mod disclosure;
 pub mod estimate;
+pub mod fivew;
 pub mod hxl;
 pub mod query;
 pub mod registry;
