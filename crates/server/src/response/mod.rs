@@ -406,7 +406,11 @@ async fn report_upload(
     require(&caller.user, Permission::ReportActivities, "report activities")?;
     let own = partner_organisation(&caller.user)?;
     let (file_name, bytes, fields) = read_file(multipart).await?;
-    let filled = blocking(move || reports::open(bytes)).await?;
+    let copy = bytes.clone();
+    let (filled, merged) =
+        tokio::join!(blocking(move || reports::open(bytes)), blocking(move || reports::refuse_merged(copy)));
+    let filled = filled?;
+    merged?;
     let identity = filled.identity.clone();
     let expected_org = own.or_else(|| fields.get("organisation").and_then(|o| o.trim().parse::<i64>().ok()));
     if let Some(org) = expected_org

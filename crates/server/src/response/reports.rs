@@ -442,8 +442,14 @@ pub struct Filled {
     pub sheet: Sheet,
 }
 
-/// Opens a filled template: its identity, its `reports` sheet (header checked, no merged
-/// cells).
+/// Refuses merged cells in the `reports` sheet. Finding them reads the whole sheet again,
+/// so the upload runs this beside [`open`], on its own copy of the file.
+pub fn refuse_merged(bytes: Vec<u8>) -> Result<(), ApiError> {
+    let mut book = Book::open(bytes)?;
+    if book.sheet_names.iter().any(|n| n == "reports") { book.refuse_merged("reports") } else { Ok(()) }
+}
+
+/// Opens a filled template: its identity and its `reports` sheet (header checked).
 pub fn open(bytes: Vec<u8>) -> Result<Filled, ApiError> {
     let mut book = Book::open(bytes)?;
     let meta = book.sheet("rumbo")?;
@@ -466,7 +472,6 @@ pub fn open(bytes: Vec<u8>) -> Result<Filled, ApiError> {
     })?;
     let identity = TemplateIdentity { year, organisation_id, organisation: get("organisation") };
     let sheet = book.sheet("reports")?;
-    book.refuse_merged("reports")?;
     sheet.expect_header(COLUMNS)?;
     Ok(Filled { identity, sheet })
 }
