@@ -233,6 +233,21 @@ pub struct NewUpload {
     pub file_name: String,
 }
 
+/// An upload, stored or refused.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ActivityUpload {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub file_name: String,
+    pub rows: i64,
+    /// `stored` or `refused`.
+    pub status: String,
+    /// Why it was refused.
+    pub error_summary: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// One earlier figure of an organisation: what the outlier check compares with.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PastFigure {
@@ -629,6 +644,64 @@ impl Store {
             }
             tx.commit().await?;
             Ok((upload_id, ids))
+        })
+    }
+
+    /// Records an upload that was refused (nothing of it stored), with the reason, so that
+    /// the attempts of an organisation can be followed up.
+    #[tracing::instrument(skip_all)]
+    pub async fn record_refused_upload(
+        &self,
+        actor: &Actor,
+        plan_id: i64,
+        upload: &NewUpload,
+        rows: usize,
+        summary: &str,
+    ) -> Result<i64> {
+        let now = Utc::now();
+        run!(self, |pool, h| {
+            let mut tx = h::begin_write(pool).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO activity_uploads (plan_id, organisation_id, file_name, rows, status, error_summary, created_by, \
+                 created_at) VALUES ($1, $2, $3, $4, 'refused', $5, $6, $7) RETURNING id",
+            )
+            .bind(plan_id)
+            .bind(upload.organisation_id)
+            .bind(&upload.file_name)
+            .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+            .bind(summary)
+            .bind(actor.user_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            h::audit(
+                &mut tx,
+                AuditEvent {
+                    actor,
+                    action: "refuse",
+                    entity: "activity_upload",
+                    entity_id: id.to_string(),
+                    country_code: None,
+                    detail: json!({ "plan": plan_id, "organisation": upload.organisation_id, "file": upload.file_name, "rows": rows }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// An organisation's uploads in a plan, newest first.
+    pub async fn activity_uploads(&self, plan_id: i64, organisation: i64) -> Result<Vec<ActivityUpload>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_as(
+                "SELECT id, organisation_id, file_name, rows, status, error_summary, created_by, created_at \
+                 FROM activity_uploads WHERE plan_id = $1 AND organisation_id = $2 ORDER BY id DESC",
+            )
+            .bind(plan_id)
+            .bind(organisation)
+            .fetch_all(pool)
+            .await?)
         })
     }
 

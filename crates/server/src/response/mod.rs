@@ -466,6 +466,7 @@ async fn report_upload(
     refuse_countries(&caller.user, rows.iter().map(|(_, r)| r.country.as_str()))?;
     let read_ms = started.elapsed().as_millis();
     let org_id = organisation.id;
+    let row_count = rows.len();
     let c = checker.clone();
     let (checked, mut errors) = blocking(move || {
         let mut errors = cell_errors;
@@ -481,6 +482,10 @@ async fn report_upload(
     .await?;
     if !errors.is_empty() {
         let total = errors.len();
+        let summary: Vec<String> = errors.iter().take(20).map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let refused = NewUpload { organisation_id: org_id, file_name: file_name.clone() };
+        let summary = format!("{total} problems: {}", summary.join("; "));
+        state.store.record_refused_upload(&caller.actor(), plan.id, &refused, row_count, &summary).await?;
         errors.truncate(MAX_ERRORS);
         if total > MAX_ERRORS {
             errors.push(FieldError::new(

@@ -506,6 +506,13 @@ crate::server_tests! {
         let text_error = body["errors"].as_array().unwrap().iter().find(|e| e["field"] == "reports!H3").unwrap();
         assert!(text_error["message"].as_str().unwrap().contains("many"));
         assert_eq!(count(&s, &c.admin, y, "").await, 0, "nothing was stored");
+        // The refused attempt is recorded, with its reasons, for follow-up.
+        let plan = s.db.response_plan_header(y).await.unwrap();
+        let uploads = s.db.activity_uploads(plan.id, c.org_a).await.unwrap();
+        assert_eq!(uploads.len(), 1);
+        assert_eq!(uploads[0].status, "refused");
+        assert_eq!(uploads[0].rows, 8);
+        assert!(uploads[0].error_summary.as_deref().unwrap().contains("reports!H3"));
 
         // A row in a country the partner does not cover is refused before it is checked.
         let (status, _) = upload(&s, &c.im_per, path, &file(vec![ok()]), &[]).await;
