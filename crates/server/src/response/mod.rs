@@ -58,7 +58,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/response/plans/{year}/targets", put(targets_put))
         .route("/api/v1/response/reports/template.xlsx", get(report_template))
         .route("/api/v1/response/reports/upload", post(report_upload).layer(upload_limit))
-        .route("/api/v1/response/reports", get(report_list).post(report_create))
+        // JSON rows: up to MAX_ROWS of them, well over axum's 2 MB default.
+        .route("/api/v1/response/reports", get(report_list).post(report_create).layer(upload_limit))
         .route("/api/v1/response/reports/review", post(report_review))
         .route("/api/v1/response/reports/{id}", put(report_update).delete(report_delete))
 }
