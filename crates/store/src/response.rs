@@ -939,3 +939,57 @@ impl Store {
         })
     }
 }
+
+/// One report row as the consolidation of people reached reads it (no text, no person).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReachFacts {
+    pub organisation: i64,
+    pub sector: String,
+    pub indicator: String,
+    pub counts_people: bool,
+    pub country: String,
+    pub admin1: Option<String>,
+    pub month: NaiveDate,
+    pub population: String,
+    pub new_or_recurring: String,
+    pub girls: i64,
+    pub boys: i64,
+    pub women: i64,
+    pub men: i64,
+    pub other: i64,
+}
+
+impl Store {
+    /// The rows of a plan that count towards people reached: submitted and approved ones
+    /// (approved only when asked), of `countries` (`None`: every country).
+    pub async fn reach_facts(
+        &self,
+        plan_id: i64,
+        countries: Option<&[String]>,
+        approved_only: bool,
+    ) -> Result<Vec<ReachFacts>> {
+        run!(self, |pool, _h| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT r.appealing_org_id AS organisation, r.sector_code AS sector, r.indicator_code AS indicator, \
+                 i.counts_people, r.country_code AS country, r.admin1_pcode AS admin1, r.month, \
+                 r.population_type AS population, r.new_or_recurring, r.girls, r.boys, r.women, r.men, r.other \
+                 FROM activity_reports r JOIN response_indicators i ON i.plan_id = r.plan_id AND i.code = r.indicator_code \
+                 WHERE r.plan_id = ",
+            );
+            qb.push_bind(plan_id);
+            qb.push(if approved_only {
+                " AND r.status = 'approved'"
+            } else {
+                " AND r.status IN ('submitted', 'approved')"
+            });
+            if let Some(countries) = countries {
+                qb.push(" AND r.country_code IN (''");
+                for c in countries {
+                    qb.push(", ").push_bind(c.clone());
+                }
+                qb.push(")");
+            }
+            Ok(qb.build_query_as().fetch_all(pool).await?)
+        })
+    }
+}

@@ -13,6 +13,7 @@
 //! Access is checked before the input is: a refused caller learns nothing from a 422.
 
 pub mod plan;
+pub mod reached;
 pub mod reports;
 pub mod sheet;
 
@@ -62,15 +63,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/response/reports", get(report_list).post(report_create).layer(upload_limit))
         .route("/api/v1/response/reports/review", post(report_review))
         .route("/api/v1/response/reports/{id}", put(report_update).delete(report_delete))
+        .route("/api/v1/response/reached", get(reached::reached))
 }
 
 /// The response-monitoring part of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
     paths(plan_template, plan_upload, plan_get, targets_put, report_template, report_upload, report_list,
-        report_create, report_update, report_delete, report_review),
+        report_create, report_update, report_delete, report_review, reached::reached),
     components(schemas(Plan, PlanSector, PlanIndicator, PlanTarget, TargetsInput, ReportInput, ReportsInput,
-        ActivityReport, ReportPage, Stored, Review, Reviewed)),
+        ActivityReport, ReportPage, Stored, Review, Reviewed, reached::Reached, reached::SectorReach, reached::CountryReach)),
     tags((name = "response", description = "Response monitoring (5W): the regional plan and partners' monthly activity reports.")),
 )]
 pub struct ResponseDoc;

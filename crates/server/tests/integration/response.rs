@@ -646,4 +646,41 @@ crate::server_tests! {
         );
         assert_eq!(count(&s, &c.admin, c.year, "").await, 50_000);
     }
+
+    async fn people_reached_are_consolidated_without_double_counting(s: TestServer) {
+        let c = setup(&s).await;
+        let m = month(c.year, 1);
+        // Acción Norte: education and child protection, the same month and department;
+        // Bienestar Sur: education there too; shelter kits are not people.
+        let rows_a = vec![
+            row("EDU-1", "COL", "CO-NSA", &m, [1, 2, 3, 4, 0], json!(10)),
+            row("CP-1", "COL", "CO-NSA", &m, [5, 0, 0, 0, 0], json!(5)),
+            row("SHE-KITS", "COL", "CO-NSA", &m, [0, 0, 40, 0, 0], json!(40)),
+        ];
+        let (status, body) = upload(&s, &c.partner_a, "/api/v1/response/reports/upload", &report_file(c.year, c.org_a, "Acción Norte", rows_a), &[]).await;
+        assert_eq!(status, 201, "{body}");
+        let rows_b = vec![row("EDU-1", "COL", "CO-NSA", &m, [2, 0, 0, 0, 0], json!(2))];
+        let (status, body) = upload(&s, &c.partner_b, "/api/v1/response/reports/upload", &report_file(c.year, c.org_b, "Bienestar Sur", rows_b), &[]).await;
+        assert_eq!(status, 201, "{body}");
+
+        let r = get(&s, &c.im_col, &format!("/api/v1/response/reached?year={}&country=COL", c.year)).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        let sector = |code: &str| body["sectors"].as_array().unwrap().iter().find(|x| x["sector"] == code).cloned().unwrap_or(Value::Null);
+        // Education: the two organisations summed, cell by cell: girls 1+2, boys 2, women 3, men 4.
+        let edu = sector("EDU");
+        assert_eq!(edu["reached"], json!({ "girls": 3, "boys": 2, "women": 3, "men": 4, "other": 0 }), "{body}");
+        assert_eq!(edu["reached_total"], 12);
+        assert_eq!(edu["people_targeted"], 500);
+        assert!((edu["share_of_target"].as_f64().unwrap() - 12.0 / 500.0).abs() < 1e-9);
+        assert_eq!(sector("PRO-CP")["reached_total"], 5);
+        // Across sectors, the larger per cell in the department: girls max(3, 5) = 5, so
+        // 5 + 2 + 3 + 4 = 14 (not 12 + 5); the 40 shelter kits are never people.
+        let col = &body["countries"][0];
+        assert_eq!(col["country"], "COL");
+        assert_eq!(col["reached_total"], 14, "{body}");
+        // Peru's IM officer may not ask for Colombia.
+        assert_eq!(get(&s, &c.im_per, &format!("/api/v1/response/reached?year={}&country=COL", c.year)).await.status(), 403);
+        assert_eq!(get(&s, &c.admin, "/api/v1/response/reached?year=1990").await.status(), 404);
+    }
 }
