@@ -276,7 +276,7 @@ pub struct NewEntry {
 pub const CLOSURE_REASONS: &[&str] =
     &["goals_met", "moved_on", "transferred_out", "consent_withdrawn", "lost_contact", "deceased", "other"];
 
-/// A caseworker's load.
+/// A caseworker's load (open cases).
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Caseload {
     pub caseworker_id: i64,
@@ -753,22 +753,18 @@ impl Store {
 
     /// Open cases, high-risk ones and overdue actions per caseworker of the scope.
     pub async fn caseloads(&self, scope: Option<&[String]>) -> Result<Vec<Caseload>> {
-        let f = CaseFilter { scope: scope.map(<[String]>::to_vec), limit: Some(1000), ..CaseFilter::default() };
-        let cases = self.list_cases(&f).await?.items;
-        let mut loads: std::collections::BTreeMap<(String, i64), Caseload> = std::collections::BTreeMap::new();
-        for c in cases {
-            let load = loads.entry((c.caseworker.clone(), c.caseworker_id)).or_insert_with(|| Caseload {
-                caseworker_id: c.caseworker_id,
-                caseworker: c.caseworker.clone(),
-                open_cases: 0,
-                high_risk: 0,
-                overdue: 0,
-            });
-            load.open_cases += 1;
-            load.high_risk += i64::from(c.risk == "high");
-            load.overdue += c.overdue;
-        }
-        Ok(loads.into_values().collect())
+        run!(self, |pool, _h| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT c.caseworker_id, u.username AS caseworker, COUNT(*) AS open_cases, \
+                 CAST(SUM(CASE WHEN c.risk = 'high' THEN 1 ELSE 0 END) AS BIGINT) AS high_risk, \
+                 CAST(SUM((SELECT COUNT(*) FROM case_entries e WHERE e.case_id = c.id AND e.due_on IS NOT NULL \
+                      AND e.done_at IS NULL AND e.due_on < CURRENT_DATE)) AS BIGINT) AS overdue \
+                 FROM cases c JOIN users u ON u.id = c.caseworker_id WHERE c.status = 'open'",
+            );
+            scope!(qb, scope, "c.country_code");
+            qb.push(" GROUP BY c.caseworker_id, u.username ORDER BY u.username");
+            Ok(qb.build_query_as().fetch_all(pool).await?)
+        })
     }
 
     /// Changes a case's profile (identity sealed by the caller).

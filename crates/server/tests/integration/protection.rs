@@ -248,6 +248,11 @@ crate::server_tests! {
         let (status, case) = get(&s, &s.token("fp_col").await, &path).await;
         assert_eq!(status, StatusCode::OK, "the focal point supervises the country's cases");
         assert_eq!(case["identity"]["family_name"], "Carrasquero");
+        let (status, loads) = get(&s, &s.token("fp_col").await, "/api/v1/caseloads").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(loads, json!([{ "caseworker_id": case["caseworker_id"], "caseworker": "cw_col", "open_cases": 1, "high_risk": 1, "overdue": 0 }]));
+        let (_, none) = get(&s, &s.token("fp_per").await, "/api/v1/caseloads").await;
+        assert_eq!(none, json!([]), "Peru's focal point sees Peru's caseloads only");
         // Nobody else: another caseworker of the country, another country's caseworker and
         // focal point, the receiving organisation (no referral yet), enumerators, viewers,
         // IM officers, admins.
