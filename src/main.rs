@@ -502,7 +502,7 @@ async fn open_store(settings: &Settings) -> Result<Store> {
 async fn open_state(store: &rumbo_store::Store, settings: &Settings) -> Result<AppState> {
     let config =
         ServerConfig { data_dir: settings.data_dir(), key_file: settings.key_file.clone(), ..ServerConfig::default() };
-    AppState::open(store.clone(), config).await.map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))
+    AppState::open(store.clone(), config).await.map_err(|e| anyhow::anyhow!("cannot start: {e}"))
 }
 
 async fn serve(settings: Settings) -> Result<()> {
@@ -530,7 +530,7 @@ async fn serve(settings: Settings) -> Result<()> {
         },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("cannot start: {e}"))?;
     rumbo_server::launch_with_listener(state, listener, rumbo_server::shutdown_signal()).await?;
     store.close().await;
     Ok(())
@@ -621,7 +621,7 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
         .with_context(|| format!("cannot listen on port {port}"))?;
     let state = AppState::open(store.clone(), ServerConfig { data_dir: dir.clone(), ..ServerConfig::default() })
         .await
-        .map_err(|e| anyhow::anyhow!("cannot compile the indicators: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot start: {e}"))?;
     if let Some(total) = rest {
         let background = state.clone();
         tokio::spawn(async move {

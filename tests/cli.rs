@@ -362,3 +362,33 @@ fn audit_verify_catches_a_changed_or_removed_line() {
     assert!(!out.status.success());
     assert!(text(&out).contains(&format!("audit line {last} is gone")), "{}", text(&out));
 }
+
+#[test]
+fn a_server_refuses_a_protection_key_other_than_the_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = rumbo(d, &["indicators", "list"]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(d.join("protection.key").exists(), "a new instance makes its key");
+    let again = rumbo(d, &["indicators", "list"]);
+    assert!(again.status.success(), "{}", text(&again));
+    // Another key: refused, naming both fingerprints.
+    let other = d.join("elsewhere.key");
+    std::fs::write(&other, "ab".repeat(32)).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_rumbo"))
+        .args(["indicators", "list"])
+        .env("RUMBO_DATA_DIR", d)
+        .env("RUMBO_KEY_FILE", &other)
+        .env_remove("RUMBO_DATABASE_URL")
+        .env("RUMBO_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("not the key this database was sealed with"), "{}", text(&refused));
+    // A missing key file: refused, and no new key is made.
+    std::fs::rename(d.join("protection.key"), d.join("moved.key")).unwrap();
+    let missing = rumbo(d, &["indicators", "list"]);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("there is no protection key at"), "{}", text(&missing));
+    assert!(!d.join("protection.key").exists(), "no new key was made");
+}

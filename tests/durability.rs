@@ -227,7 +227,7 @@ async fn acknowledged_submissions_survive_sigkill_on_postgres() {
     let d = dir.path().to_str().unwrap();
     kill_and_restart(
         &["demo", "--data-dir", d, "--port", "PORT", "--database-url", &db_url],
-        &["serve", "--database-url", &db_url, "--listen", "LISTEN"],
+        &["serve", "--database-url", &db_url, "--data-dir", d, "--listen", "LISTEN"],
     )
     .await;
     admin.close().await;

@@ -92,7 +92,7 @@ impl AppState {
         let analytics = Arc::new(analytics::Analytics::new());
         let collect = Arc::new(collect::Collection::new(store.clone(), analytics.clone()));
         let exports = Arc::new(outputs::jobs::Exports::new(config.data_dir.join("exports")));
-        let protection = protection::open(&config)?;
+        let protection = protection::open_checked(&store, &config).await?;
         let state = Self { store, config: Arc::new(config), collect, analytics, exports, protection };
         state.analytics.reload(&state).await?;
         protection::flags::reload(&state).await?;

@@ -1292,3 +1292,29 @@ impl Store {
         Ok((referral, event))
     }
 }
+
+impl Store {
+    /// The fingerprint of the protection key this database's fields are sealed with, if one
+    /// was recorded.
+    pub async fn recorded_protection_key(&self) -> Result<Option<String>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_scalar("SELECT value FROM instance_facts WHERE name = 'protection_key'")
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
+    /// Records the fingerprint of the protection key (once: a recorded one is kept); the
+    /// fingerprint recorded.
+    pub async fn record_protection_key(&self, fingerprint: &str) -> Result<String> {
+        run!(self, |pool, _h| {
+            sqlx::query(
+                "INSERT INTO instance_facts (name, value) VALUES ('protection_key', $1) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(fingerprint)
+            .execute(pool)
+            .await?;
+        });
+        Ok(self.recorded_protection_key().await?.unwrap_or_else(|| fingerprint.to_string()))
+    }
+}

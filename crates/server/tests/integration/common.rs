@@ -36,10 +36,15 @@ impl Drop for TestServer {
 impl TestServer {
     /// Serves an empty store on a free port.
     pub async fn start(db: TestDb) -> TestServer {
+        TestServer::start_in(db, tempfile::tempdir().expect("data folder")).await
+    }
+
+    /// Serves a store with `data` as the data folder (a restart keeps the folder, and with
+    /// it the protection key).
+    pub async fn start_in(db: TestDb, data: tempfile::TempDir) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let data = tempfile::tempdir().expect("data folder");
         let config = ServerConfig { data_dir: data.path().to_path_buf(), ..ServerConfig::default() };
         let state = AppState::open(db.store.clone(), config).await.expect("state");
         tokio::spawn(rumbo_server::launch_with_listener(state, listener, async {

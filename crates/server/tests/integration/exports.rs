@@ -473,7 +473,7 @@ rumbo_store::engine_tests! {
         assert_eq!(jobs::run_job(&state, job.id, &fourth, None).await.unwrap(), Outcome::Paused);
         db.release_export_job(job.id, "fourth").await.unwrap();
         drop(state);
-        let s = TestServer::start(db).await;
+        let s = TestServer::start_in(db, data).await;
         let mut done = None;
         for _ in 0..300 {
             let j = s.db.export_job(job.id).await.unwrap();
