@@ -89,7 +89,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 static TABLE: LazyLock<HashMap<&'static str, [&'static str; 3]>> =
-    LazyLock::new(|| TEXTS.iter().map(|(k, v)| (*k, *v)).collect());
+    LazyLock::new(|| all_texts().map(|(k, v)| (*k, *v)).collect());
+
+/// Every text: this file's and those kept beside their pages (the 5W pages keep theirs).
+fn all_texts() -> impl Iterator<Item = &'static (&'static str, [&'static str; 3])> {
+    TEXTS
+        .iter()
+        .chain(crate::response::TEXTS)
+        .chain(crate::response::pages::TEXTS)
+        .chain(crate::response::dashboard::TEXTS)
+}
 
 /// key, [English, Spanish, Portuguese]
 const TEXTS: &[(&str, [&str; 3])] = &[
@@ -1669,7 +1678,7 @@ mod tests {
     #[test]
     fn every_text_is_translated_and_keys_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for (key, texts) in TEXTS {
+        for (key, texts) in all_texts() {
             assert!(seen.insert(key), "duplicate key {key}");
             assert!(texts.iter().all(|t| !t.trim().is_empty()), "{key} has an empty translation");
         }

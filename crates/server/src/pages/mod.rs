@@ -188,7 +188,12 @@ impl Chrome {
                 let active = path.starts_with("/protection");
                 nav.push(NavItem { label: lang.t("nav.protection"), href: "/protection", active, enabled: true });
             }
-            nav.push(NavItem { label: lang.t("nav.response"), href: "#", active: false, enabled: false });
+            nav.push(NavItem {
+                label: lang.t("nav.response"),
+                href: "/response",
+                active: path.starts_with("/response"),
+                enabled: true,
+            });
         }
         let query: NoticeQuery = uri.query().and_then(|q| serde_html_form::from_str(q).ok()).unwrap_or_default();
         let notice = match query.notice.as_deref() {

@@ -12,6 +12,9 @@
 //!
 //! Access is checked before the input is: a refused caller learns nothing from a 422.
 
+pub mod dashboard;
+pub mod demo;
+pub mod pages;
 pub mod plan;
 pub mod reached;
 pub mod reports;
@@ -64,7 +67,48 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/response/reports/review", post(report_review))
         .route("/api/v1/response/reports/{id}", put(report_update).delete(report_delete))
         .route("/api/v1/response/reached", get(reached::reached))
+        .merge(pages::router())
+        .merge(dashboard::router())
 }
+
+/// A tab of the 5W pages' sub-navigation.
+pub struct Tab {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub active: bool,
+}
+
+/// The 5W tabs a caller may open (the overview and the plan for everyone signed in; reports
+/// for reporters and reviewers; the upload for reporters; the review queue for reviewers).
+pub fn tabs(caller: &Caller, lang: crate::i18n::Lang, path: &str) -> Vec<Tab> {
+    let user = &caller.user;
+    let reports = allows(user, Permission::ReportActivities, None) || allows(user, Permission::ReviewActivities, None);
+    let items: [(&str, &'static str, bool); 5] = [
+        ("resp.tab.overview", "/response", true),
+        ("resp.tab.plan", "/response/plan", true),
+        ("resp.tab.reports", "/response/reports", reports),
+        ("resp.tab.upload", "/response/upload", allows(user, Permission::ReportActivities, None)),
+        ("resp.tab.review", "/response/review", allows(user, Permission::ReviewActivities, None)),
+    ];
+    items
+        .into_iter()
+        .filter(|(_, _, shown)| *shown)
+        .map(|(key, href, _)| Tab {
+            label: lang.t(key),
+            href,
+            active: if href == "/response" { path == href } else { path.starts_with(href) },
+        })
+        .collect()
+}
+
+/// The 5W texts (key, [English, Spanish, Portuguese]) shared by the pages.
+pub const TEXTS: &[(&str, [&str; 3])] = &[
+    ("resp.tab.overview", ["Overview", "Resumen", "Resumo"]),
+    ("resp.tab.plan", ["Plan", "Plan", "Plano"]),
+    ("resp.tab.reports", ["Reports", "Reportes", "Relatórios"]),
+    ("resp.tab.upload", ["Upload", "Cargar", "Carregar"]),
+    ("resp.tab.review", ["Review", "Revisión", "Revisão"]),
+];
 
 /// The response-monitoring part of the OpenAPI document.
 #[derive(OpenApi)]
@@ -337,7 +381,7 @@ pub struct Stored {
 }
 
 /// Checks rows, raises their flags and stores them all, or nothing.
-async fn store_rows(
+pub(crate) async fn store_rows(
     state: &AppState,
     caller: &Caller,
     plan: &Plan,

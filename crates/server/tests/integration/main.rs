@@ -19,5 +19,8 @@ mod protection_browser;
 mod public;
 mod reports;
 mod response;
+mod response_browser;
+mod response_dashboard;
+mod response_pages;
 mod services;
 mod webform_browser;

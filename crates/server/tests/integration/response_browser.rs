@@ -1,0 +1,1 @@
+//! 5W: see the module's first test.
