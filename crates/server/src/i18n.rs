@@ -98,6 +98,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, [&'static str; 3]
         .chain(crate::response::TEXTS)
         .chain(crate::response::pages::TEXTS)
         .chain(crate::response::dashboard::TEXTS)
+        .chain(crate::response::dashboard::plan_page::TEXTS)
 }
 
 /// key, [English, Spanish, Portuguese]

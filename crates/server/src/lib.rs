@@ -68,6 +68,9 @@ pub struct ServerConfig {
     /// Create the key file when there is none (a new instance); otherwise a missing key
     /// stops the server.
     pub create_key: bool,
+    /// How the 5W report rows are consolidated into people reached (default: the RMRP method;
+    /// see docs/response.md).
+    pub consolidation: rumbo_analytics::fivew::Rules,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
             data_dir: std::path::PathBuf::from("rumbo-data"),
             key_file: None,
             create_key: true,
+            consolidation: rumbo_analytics::fivew::Rules::default(),
         }
     }
 }

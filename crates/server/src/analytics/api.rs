@@ -300,6 +300,11 @@ impl Labels {
     pub fn country_name(&self, code: &str, lang: Lang) -> String {
         self.countries.get(code).map_or_else(|| code.to_owned(), |n| Self::pick(n, lang))
     }
+
+    /// An admin area's name in `lang` (its p-code when unknown).
+    pub fn area_name(&self, pcode: &str, lang: Lang) -> String {
+        self.areas.get(pcode).map_or_else(|| pcode.to_owned(), |(_, n)| Self::pick(n, lang))
+    }
 }
 
 /// The most values one filter may list.
