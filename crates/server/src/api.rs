@@ -106,6 +106,7 @@ async fn openapi() -> impl IntoResponse {
     doc.merge(crate::protection::cases::CasesDoc::openapi());
     doc.merge(crate::protection::referrals::ReferralsDoc::openapi());
     doc.merge(crate::response::ResponseDoc::openapi());
+    doc.merge(crate::response::dashboard::OverviewDoc::openapi());
     Json(doc)
 }
 

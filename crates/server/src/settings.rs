@@ -61,6 +61,11 @@ pub struct Settings {
     /// keep it (and its backup) apart from the database [default: protection.key in the data folder].
     #[arg(long, env = "RUMBO_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+
+    /// How 5W report rows are consolidated into people reached: the `[consolidation]` table
+    /// of the configuration file (see docs/response.md) [default: the RMRP method].
+    #[arg(skip)]
+    pub consolidation: Option<rumbo_analytics::fivew::Rules>,
 }
 
 impl fmt::Debug for Settings {
@@ -78,6 +83,7 @@ impl fmt::Debug for Settings {
             .field("max_attachment_mb", &self.max_attachment_mb)
             .field("openrosa_allow_basic", &self.openrosa_allow_basic)
             .field("key_file", &self.key_file)
+            .field("consolidation", &self.consolidation)
             .finish()
     }
 }
@@ -106,6 +112,7 @@ impl Settings {
             max_submission_mb: self.max_submission_mb.or(lower.max_submission_mb),
             max_attachment_mb: self.max_attachment_mb.or(lower.max_attachment_mb),
             openrosa_allow_basic: self.openrosa_allow_basic.or(lower.openrosa_allow_basic),
+            consolidation: self.consolidation.or(lower.consolidation),
         }
     }
 
@@ -145,6 +152,11 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies.unwrap_or(false)
     }
+
+    /// The 5W consolidation rules (the RMRP method unless the file says otherwise).
+    pub fn consolidation(&self) -> rumbo_analytics::fivew::Rules {
+        self.consolidation.clone().unwrap_or_default()
+    }
 }
 
 /// The SQLite URL of a database file.
@@ -173,6 +185,21 @@ mod tests {
         assert_eq!(merged.listen(), "0.0.0.0:9000");
         assert!(!merged.secure_cookies());
         assert!(merged.database_url().unwrap().starts_with("sqlite://rumbo-data"));
+    }
+
+    #[test]
+    fn consolidation_rules_come_from_the_file_and_unknown_ones_are_refused() {
+        use rumbo_analytics::fivew::{AcrossMonths, Combine, Rules};
+        let file: Settings =
+            toml::from_str("[consolidation]\norganisations = \"max\"\nmonths = \"max_month\"\n").unwrap();
+        let rules = Settings::default().over(file).consolidation();
+        assert_eq!(rules.organisations, Combine::Max);
+        assert_eq!(rules.months, AcrossMonths::MaxMonth);
+        assert_eq!(rules.sectors, Rules::default().sectors);
+        assert_eq!(Settings::default().consolidation(), Rules::default());
+        let wrong = toml::from_str::<Settings>("[consolidation]\nmonths = \"every\"\n").unwrap_err().to_string();
+        assert!(wrong.contains("months") || wrong.contains("every"), "{wrong}");
+        assert!(toml::from_str::<Settings>("[consolidation]\nsector = \"max\"\n").is_err());
     }
 
     #[test]

@@ -338,6 +338,11 @@ crate::server_tests! {
         let book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
         assert_eq!(book.sheet_names(), ["countries", "sectors", "areas", "partners", "months", "funding", "units"]);
 
+        // The routes are in the OpenAPI document.
+        let doc: Value = client().get(s.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+        assert!(doc["paths"]["/api/v1/response/overview"].is_object());
+        assert!(doc["paths"]["/api/v1/response/overview/{table}"].is_object());
+
         // The page, in Spanish: the figures, the map, the downloads.
         let (browser, _) = s.signed_in("viewer").await;
         let page = browser.get(s.url("/response")).header("accept-language", "es").send().await.unwrap();
