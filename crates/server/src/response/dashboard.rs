@@ -283,8 +283,10 @@ fn overview(c: &Computed, q: &OverviewQuery, year: i32, organisations: &HashMap<
         partner_sectors.entry(org).or_default().insert(sector);
     }
     let mut row_counts: HashMap<&str, usize> = HashMap::new();
+    let mut row_countries: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     for r in &c.rows {
         *row_counts.entry(r.organisation.as_str()).or_default() += 1;
+        row_countries.entry(r.organisation.as_str()).or_default().insert(r.country.as_str());
     }
     let mut partners: Vec<PartnerLine> = row_counts
         .keys()
@@ -295,14 +297,13 @@ fn overview(c: &Computed, q: &OverviewQuery, year: i32, organisations: &HashMap<
             let id = org.parse::<i64>().unwrap_or_default();
             let (name, acronym) =
                 organisations.get(&id).cloned().unwrap_or_else(|| ((*org).to_string(), String::new()));
-            let mut countries: BTreeSet<String> =
-                by_country.map(|m| m.keys().map(|c| (*c).to_string()).collect()).unwrap_or_default();
-            countries.extend(c.rows.iter().filter(|r| r.organisation == *org).map(|r| r.country.clone()));
+            let countries =
+                row_countries.get(org).map(|c| c.iter().map(|c| (*c).to_string()).collect()).unwrap_or_default();
             PartnerLine {
                 organisation_id: id,
                 name,
                 acronym,
-                countries: countries.into_iter().collect(),
+                countries,
                 sectors: partner_sectors
                     .get(org)
                     .map(|s| s.iter().map(|s| (*s).to_string()).collect())
