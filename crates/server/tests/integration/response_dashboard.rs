@@ -453,6 +453,20 @@ crate::server_tests! {
         assert_eq!(viewer.post(s.url("/response/plan/upload")).header("content-type", content_type).body(body).send().await.unwrap().status(), 403);
         let (content_type, body) = multipart(&[("csrf", None, b"forged"), ("file", Some("plan.xlsx"), b"x")]);
         assert_eq!(browser.post(s.url("/response/plan/upload")).header("content-type", content_type).body(body).send().await.unwrap().status(), 403);
+        // A plan that leaves out an indicator report rows use is refused, nothing changed.
+        report(&s, &admin, y, vec![row(c.org_a, "CP-1", "COL", "CO-NSA", &format!("{y}-01"), [1, 0, 0, 0], true)]).await;
+        let (content_type, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("file", Some("plan.xlsx"), &plan_workbook(y))]);
+        let r = browser.post(s.url("/response/plan/upload")).header("content-type", content_type).body(body).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("indicator `CP-1` is left out, but 1 report rows"), "{html}");
+        let kept: Value = get_json(&s, &admin, &format!("/api/v1/response/plans/{y}")).await.1;
+        assert_eq!(kept["indicators"].as_array().unwrap().len(), 3);
+        let r = client().get(s.url(&format!("/api/v1/response/reports?year={y}"))).bearer_auth(&admin).send().await.unwrap();
+        let rows: Value = r.json().await.unwrap();
+        let id = rows["items"][0]["id"].as_i64().unwrap();
+        let r = client().delete(s.url(&format!("/api/v1/response/reports/{id}"))).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(r.status(), 204);
         // A filled plan loads through the page and replaces the year's plan.
         let (content_type, body) = multipart(&[("csrf", None, csrf.as_bytes()), ("file", Some("plan.xlsx"), &plan_workbook(y))]);
         let r = browser.post(s.url("/response/plan/upload")).header("content-type", content_type).body(body).send().await.unwrap();

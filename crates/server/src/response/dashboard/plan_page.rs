@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
 use rumbo_domain::permissions::{Permission, allows};
 use rumbo_store::FieldError;
-use rumbo_store::response::{Plan, PlanTarget};
+use rumbo_store::response::{Plan, PlanInput, PlanTarget, ReportFilter};
 use serde::Deserialize;
 
 use super::{plan_years, year_of};
@@ -67,7 +67,36 @@ pub async fn load(state: &AppState, caller: &Caller, bytes: Vec<u8>) -> ApiResul
         )));
     }
     let input = parsed?;
+    if let Ok(old) = state.store.response_plan(input.year).await {
+        refuse_dropping_used_indicators(state, &old, &input).await?;
+    }
     Ok(state.store.save_response_plan(&caller.actor(), &input).await?)
+}
+
+/// A new version of a plan may not drop an indicator (or move it to another sector) that
+/// report rows already use: those rows would drop out of every figure.
+async fn refuse_dropping_used_indicators(state: &AppState, old: &Plan, new: &PlanInput) -> ApiResult<()> {
+    let kept: HashMap<&str, &str> = new.indicators.iter().map(|i| (i.code.as_str(), i.sector_code.as_str())).collect();
+    let mut errors = Vec::new();
+    for i in &old.indicators {
+        if kept.get(i.code.as_str()) == Some(&i.sector_code.as_str()) {
+            continue;
+        }
+        let filter =
+            ReportFilter { plan_id: old.id, indicator: Some(i.code.clone()), limit: 1, ..ReportFilter::default() };
+        let used = state.store.list_activity_reports(&filter).await?.total;
+        if used > 0 {
+            let change = if kept.contains_key(i.code.as_str()) { "moves to another sector" } else { "is left out" };
+            errors.push(FieldError::new(
+                "indicators!",
+                format!(
+                    "indicator `{}` {change}, but {used} report rows of {} use it in sector `{}`: keep it as it is (its names may change)",
+                    i.code, old.year, i.sector_code
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 
 #[derive(Debug, Default, Deserialize)]
