@@ -928,54 +928,54 @@ async fn page(
             tables: Vec::new(),
         }));
     }
-    let (o, computed) = build(&state, &caller, &q).await?;
+    let (ov, computed) = build(&state, &caller, &q).await?;
     let labels = state.analytics.labels(&state).await?;
-    let n = names(&computed.plan, &labels, lang);
+    let nm = names(&computed.plan, &labels, lang);
     let locale = Locale::for_lang(lang.code());
     let drawn_countries: Vec<String> = match &country {
         Some(c) => vec![c.clone()],
         None => visible.iter().map(|c| c.code.clone()).collect(),
     };
     let drawn = state.analytics.drawn_map(&state, &drawn_countries, country.as_deref(), lang).await?;
-    let charts = charts(&drawn, &o, &computed, &n, &locale, &query);
+    let charts = charts(&drawn, &ov, &computed, &nm, &locale, &query);
     let sector_now = q.sector().unwrap_or_default();
     let mut sectors = vec![Choice::new("", lang.t("common.all"), &sector_now)];
     sectors.extend(computed.plan.sectors.iter().map(|s| {
         let indent = if s.parent_code.is_some() { "— " } else { "" };
-        Choice::new(s.code.clone(), format!("{indent}{}", n.sector(&s.code)), &sector_now)
+        Choice::new(s.code.clone(), format!("{indent}{}", nm.sector(&s.code)), &sector_now)
     }));
-    let t = &o.total;
+    let tot = &ov.total;
     let headlines = vec![
         Headline {
-            value: locale.number(t.reached_total as f64, 0),
+            value: locale.number(tot.reached_total as f64, 0),
             label: lang.t("resp.head.reached"),
-            note: t
+            note: tot
                 .share_of_target
                 .map_or_else(String::new, |s| format!("{} {}", locale.percent(s), lang.t("resp.head.of_target"))),
         },
         Headline {
-            value: locale.number(t.people_targeted as f64, 0),
+            value: locale.number(tot.people_targeted as f64, 0),
             label: lang.t("resp.head.targeted"),
             note: String::new(),
         },
         Headline {
-            value: locale.number(t.people_in_need as f64, 0),
+            value: locale.number(tot.people_in_need as f64, 0),
             label: lang.t("resp.head.in_need"),
             note: String::new(),
         },
         Headline {
-            value: format!("US$ {}", locale.number(t.funding_required_usd, 0)),
+            value: format!("US$ {}", locale.number(tot.funding_required_usd, 0)),
             label: lang.t("resp.head.funding"),
             note: String::new(),
         },
         Headline {
-            value: locale.number(o.organisations as f64, 0),
+            value: locale.number(ov.organisations as f64, 0),
             label: lang.t("resp.head.partners"),
-            note: format!("{} {}", locale.number(o.rows as f64, 0), lang.t("resp.head.rows")),
+            note: format!("{} {}", locale.number(ov.rows as f64, 0), lang.t("resp.head.rows")),
         },
     ];
     let (first_column, lines) = if country.is_some() {
-        let lines = o
+        let lines = ov
             .areas
             .iter()
             .map(|l| {
@@ -985,7 +985,7 @@ async fn page(
             .collect();
         ("resp.col.admin1_name", lines)
     } else {
-        let lines = o
+        let lines = ov
             .countries
             .iter()
             .map(|l| {
@@ -995,18 +995,18 @@ async fn page(
             .collect();
         ("common.country", lines)
     };
-    let mut sector_lines: Vec<Printed> = o
+    let mut sector_lines: Vec<Printed> = ov
         .regional_sectors
         .iter()
         .map(|l| {
             let s = l.sector.as_deref().unwrap_or_default();
-            printed(&locale, n.sector(s), Some(format!("/response?{query}&sector={s}")), l)
+            printed(&locale, nm.sector(s), Some(format!("/response?{query}&sector={s}")), l)
         })
         .collect();
-    let mut total = printed(&locale, lang.t("resp.total").to_string(), None, t);
-    total.funding = locale.number(o.regional_sectors.iter().map(|l| l.funding_required_usd).sum::<f64>(), 0);
+    let mut total = printed(&locale, lang.t("resp.total").to_string(), None, tot);
+    total.funding = locale.number(ov.regional_sectors.iter().map(|l| l.funding_required_usd).sum::<f64>(), 0);
     sector_lines.push(total);
-    let partners = o
+    let partners = ov
         .partners
         .iter()
         .take(25)
@@ -1035,7 +1035,7 @@ async fn page(
         lines,
         sector_lines,
         partners,
-        partners_total: o.partners.len(),
+        partners_total: ov.partners.len(),
         query,
         tables,
     }))

@@ -159,18 +159,24 @@ fn number(v: f64) -> String {
     if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
 }
 
-/// Builds the page for a year and country, with `errors` and, after a refused edit, the
-/// rows as they were typed.
+/// What a refused post shows again: the problems and, after a refused edit, the rows as
+/// they were typed.
+#[derive(Default)]
+struct Refused {
+    errors: Vec<String>,
+    typed: Option<Vec<TargetRow>>,
+}
+
+/// Builds the page for a year and country.
 async fn plan_page(
     state: &AppState,
     caller: &Caller,
-    lang: Lang,
-    uri: &Uri,
+    (lang, uri): (Lang, &Uri),
     year: i32,
     country: Option<String>,
-    errors: Vec<String>,
-    typed: Option<Vec<TargetRow>>,
+    refused: Refused,
 ) -> ApiResult<PlanPage> {
+    let Refused { errors, typed } = refused;
     let held = plan_years(state).await?;
     let mut years: Vec<Choice> =
         held.iter().map(|y| Choice::new(y.to_string(), y.to_string(), &year.to_string())).collect();
@@ -273,7 +279,7 @@ async fn page(
     ApiQuery(q): ApiQuery<PlanQuery>,
 ) -> PageResult {
     let year = year_of(&state, q.year).await?;
-    Ok(render(&plan_page(&state, &caller, lang, &uri, year, q.country, Vec::new(), None).await?))
+    Ok(render(&plan_page(&state, &caller, (lang, &uri), year, q.country, Refused::default()).await?))
 }
 
 fn refused(page: &PlanPage, status: StatusCode) -> Response {
@@ -312,7 +318,7 @@ async fn upload(
     let year_now = Utc::now().date_naive().year();
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         let errors = vec![format!("{}: {}", lang.t("resp.plan.file"), lang.t("resp.plan.no_file"))];
-        let page = plan_page(&state, &caller, lang, &uri, year_now, None, errors, None).await?;
+        let page = plan_page(&state, &caller, (lang, &uri), year_now, None, Refused { errors, typed: None }).await?;
         return Ok(refused(&page, StatusCode::UNPROCESSABLE_ENTITY));
     };
     match load(&state, &caller, bytes).await {
@@ -323,7 +329,8 @@ async fn upload(
                 ApiError::Invalid(errors) => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
                 other => vec![other.to_string()],
             };
-            let page = plan_page(&state, &caller, lang, &uri, year_now, None, errors, None).await?;
+            let page =
+                plan_page(&state, &caller, (lang, &uri), year_now, None, Refused { errors, typed: None }).await?;
             Ok(refused(&page, status))
         }
         Err(e) => Err(e.into()),
@@ -429,7 +436,9 @@ async fn save_targets(
     }
     if !errors.is_empty() {
         let errors = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-        let page = plan_page(&state, &caller, lang, &uri, form.year, Some(country), errors, Some(typed)).await?;
+        let page =
+            plan_page(&state, &caller, (lang, &uri), form.year, Some(country), Refused { errors, typed: Some(typed) })
+                .await?;
         return Ok(refused(&page, StatusCode::UNPROCESSABLE_ENTITY));
     }
     state.store.save_response_targets(&caller.actor(), form.year, &targets).await?;
