@@ -213,6 +213,10 @@ pub struct ReportFilter {
     pub status: Option<String>,
     /// Only rows with at least one flag.
     pub flagged: bool,
+    /// Only the rows of this upload.
+    pub upload_id: Option<i64>,
+    /// Flagged rows first (the review queue), then newest month first.
+    pub flagged_first: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -309,6 +313,9 @@ where
     }
     if f.flagged {
         qb.push(" AND (r.flag_late OR r.flag_duplicate OR r.flag_outlier)");
+    }
+    if let Some(upload) = f.upload_id {
+        qb.push(" AND r.upload_id = ").push_bind(upload);
     }
 }
 
@@ -691,6 +698,13 @@ impl Store {
         })
     }
 
+    /// The years that have a plan, newest first.
+    pub async fn response_plan_years(&self) -> Result<Vec<i32>> {
+        run!(self, |pool, _h| {
+            Ok(sqlx::query_scalar("SELECT year FROM response_plans ORDER BY year DESC").fetch_all(pool).await?)
+        })
+    }
+
     /// An organisation's uploads in a plan, newest first.
     pub async fn activity_uploads(&self, plan_id: i64, organisation: i64) -> Result<Vec<ActivityUpload>> {
         run!(self, |pool, _h| {
@@ -715,7 +729,12 @@ impl Store {
             let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
             let mut qb = sqlx::QueryBuilder::new(format!("{REPORT_COLUMNS} WHERE"));
             push_report_filter(&mut qb, f);
-            qb.push(" ORDER BY r.month DESC, r.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+            if f.flagged_first {
+                qb.push(" ORDER BY CASE WHEN (r.flag_late OR r.flag_duplicate OR r.flag_outlier) THEN 0 ELSE 1 END,");
+            } else {
+                qb.push(" ORDER BY");
+            }
+            qb.push(" r.month DESC, r.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
             let items = qb.build_query_as().fetch_all(pool).await?;
             Ok(ReportPage { total, offset, limit, items })
         })

@@ -43,6 +43,7 @@ use crate::auth::{ApiCaller, Caller};
 use crate::collect::api::attachment_response;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use pages::progress::{Phase, Progress};
 use reports::{Checker, ReportInput};
 use sheet::XLSX;
 
@@ -114,9 +115,11 @@ pub const TEXTS: &[(&str, [&str; 3])] = &[
 #[derive(OpenApi)]
 #[openapi(
     paths(plan_template, plan_upload, plan_get, targets_put, report_template, report_upload, report_list,
-        report_create, report_update, report_delete, report_review, reached::reached),
+        report_create, report_update, report_delete, report_review, reached::reached, pages::upload::uploads_list,
+        pages::upload::upload_progress),
     components(schemas(Plan, PlanSector, PlanIndicator, PlanTarget, TargetsInput, ReportInput, ReportsInput,
-        ActivityReport, ReportPage, Stored, Review, Reviewed, reached::Reached, reached::SectorReach, reached::CountryReach)),
+        ActivityReport, ReportPage, Stored, Review, Reviewed, reached::Reached, reached::SectorReach, reached::CountryReach,
+        rumbo_store::response::ActivityUpload, pages::progress::ProgressReport, pages::progress::Phase)),
     tags((name = "response", description = "Response monitoring (5W): the regional plan and partners' monthly activity reports.")),
 )]
 pub struct ResponseDoc;
@@ -128,7 +131,7 @@ fn forbidden(message: impl Into<String>) -> ApiError {
 }
 
 /// The organisation a partner reporter acts for (`None` for other roles).
-fn partner_organisation(user: &User) -> ApiResult<Option<i64>> {
+pub(crate) fn partner_organisation(user: &User) -> ApiResult<Option<i64>> {
     if user.role != Role::PartnerReporter {
         return Ok(None);
     }
@@ -138,7 +141,7 @@ fn partner_organisation(user: &User) -> ApiResult<Option<i64>> {
 }
 
 /// May the caller change this row (country, organisations)?
-fn may_report(user: &User, country: &str, appealing: i64, implementing: i64) -> ApiResult<()> {
+pub(crate) fn may_report(user: &User, country: &str, appealing: i64, implementing: i64) -> ApiResult<()> {
     if !allows(user, Permission::ReportActivities, Some(country)) {
         return Err(forbidden(format!("you may not report activities in {country}")));
     }
@@ -151,19 +154,19 @@ fn may_report(user: &User, country: &str, appealing: i64, implementing: i64) -> 
     Ok(())
 }
 
-fn require(user: &User, permission: Permission, what: &str) -> ApiResult<()> {
+pub(crate) fn require(user: &User, permission: Permission, what: &str) -> ApiResult<()> {
     if allows(user, permission, None) { Ok(()) } else { Err(forbidden(format!("you may not {what}"))) }
 }
 
 /// The plan of a year, or a 404 that says so.
-async fn plan_of(state: &AppState, year: i32) -> ApiResult<Plan> {
+pub(crate) async fn plan_of(state: &AppState, year: i32) -> ApiResult<Plan> {
     state.store.response_plan(year).await.map_err(|e| match e {
         rumbo_store::StoreError::NotFound { .. } => ApiError::NotFound(format!("a response plan for {year}")),
         other => other.into(),
     })
 }
 
-async fn checker(state: &AppState, plan: &Plan) -> ApiResult<Checker> {
+pub(crate) async fn checker(state: &AppState, plan: &Plan) -> ApiResult<Checker> {
     let admin1 = state.store.admin1_countries().await?;
     let countries: HashSet<String> = state.store.list_countries().await?.into_iter().map(|c| c.code).collect();
     let organisations = state.store.organisation_names().await?;
@@ -177,7 +180,7 @@ async fn reference(state: &AppState) -> ApiResult<plan::Reference> {
     })
 }
 
-async fn read_file(
+pub(crate) async fn read_file(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<(String, Vec<u8>, HashMap<String, String>)> {
     let mut multipart = multipart
@@ -204,7 +207,7 @@ async fn read_file(
     Ok((name, bytes, fields))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
@@ -426,7 +429,7 @@ pub(crate) async fn store_rows(
     })
 }
 
-fn refuse_countries<'a>(user: &User, countries: impl Iterator<Item = &'a str>) -> ApiResult<()> {
+pub(crate) fn refuse_countries<'a>(user: &User, countries: impl Iterator<Item = &'a str>) -> ApiResult<()> {
     let mut seen = HashSet::new();
     for c in countries {
         let c = c.trim().to_uppercase();
@@ -449,10 +452,30 @@ async fn report_upload(
     ApiCaller(caller): ApiCaller,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    require(&caller.user, Permission::ReportActivities, "report activities")?;
+    partner_organisation(&caller.user)?;
+    let (file_name, bytes, fields) = read_file(multipart).await?;
+    let progress = Progress::start(fields.get("progress").map(String::as_str), caller.user.id);
+    let stored = upload_workbook(&state, &caller, file_name, bytes, &fields, &progress).await;
+    progress.finish(stored.is_ok());
+    Ok((StatusCode::CREATED, Json(stored?)))
+}
+
+/// Reads, checks and stores a filled activity report template (what the upload API and the
+/// upload page both do), telling `progress` how far it got. A refused upload is recorded
+/// with its reasons.
+pub(crate) async fn upload_workbook(
+    state: &AppState,
+    caller: &Caller,
+    file_name: String,
+    bytes: Vec<u8>,
+    fields: &HashMap<String, String>,
+    progress: &Progress,
+) -> ApiResult<Stored> {
     let started = Instant::now();
     require(&caller.user, Permission::ReportActivities, "report activities")?;
     let own = partner_organisation(&caller.user)?;
-    let (file_name, bytes, fields) = read_file(multipart).await?;
+    progress.set(Phase::Reading, 0, 0);
     let copy = bytes.clone();
     let (filled, merged) =
         tokio::join!(blocking(move || reports::open(bytes)), blocking(move || reports::refuse_merged(copy)));
@@ -481,7 +504,7 @@ async fn report_upload(
             ),
         ));
     }
-    let plan = plan_of(&state, identity.year).await.map_err(|_| {
+    let plan = plan_of(state, identity.year).await.map_err(|_| {
         ApiError::invalid(
             "file",
             format!("this template is for the {} plan, and there is no plan for {}", identity.year, identity.year),
@@ -493,7 +516,7 @@ async fn report_upload(
             format!("the template's organisation ({}) no longer exists", identity.organisation_id),
         )
     })?;
-    let checker = std::sync::Arc::new(checker(&state, &plan).await?);
+    let checker = std::sync::Arc::new(checker(state, &plan).await?);
     let sheet = filled.sheet;
     let (rows, cell_errors) = blocking(move || {
         let mut errors = Vec::new();
@@ -515,15 +538,21 @@ async fn report_upload(
     let org_id = organisation.id;
     let row_count = rows.len();
     let c = checker.clone();
+    let p = progress.clone();
+    progress.set(Phase::Checking, 0, row_count);
     let (checked, mut errors) = blocking(move || {
         let mut errors = cell_errors;
         let mut checked = Vec::with_capacity(rows.len());
-        for (r, row) in &rows {
+        for (i, (r, row)) in rows.iter().enumerate() {
             let field = |name: &str| sheet::address("reports", *r, reports::column_of(name));
             if let Some(ok) = c.check(row, org_id, &field, &mut errors) {
                 checked.push(ok);
             }
+            if i % 200 == 199 {
+                p.set(Phase::Checking, i + 1, rows.len());
+            }
         }
+        p.set(Phase::Checking, rows.len(), rows.len());
         Ok((checked, errors))
     })
     .await?;
@@ -542,8 +571,9 @@ async fn report_upload(
         }
         return Err(ApiError::Invalid(errors));
     }
+    progress.set(Phase::Storing, 0, row_count);
     let upload = NewUpload { organisation_id: org_id, file_name };
-    let stored = store_rows(&state, &caller, &plan, checked, Some(upload), started, read_ms).await?;
+    let stored = store_rows(state, caller, &plan, checked, Some(upload), started, read_ms).await?;
     tracing::info!(
         rows = stored.rows,
         elapsed_ms = u64::try_from(stored.elapsed_ms).unwrap_or(u64::MAX),
@@ -551,7 +581,7 @@ async fn report_upload(
         store_ms = u64::try_from(stored.store_ms).unwrap_or(u64::MAX),
         "activity report upload stored"
     );
-    Ok((StatusCode::CREATED, Json(stored)))
+    Ok(stored)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -686,6 +716,8 @@ async fn report_list(
         month_to: month(&q.month_to, "month_to")?,
         status: q.status,
         flagged: q.flagged,
+        upload_id: None,
+        flagged_first: false,
         offset: q.offset.unwrap_or(0),
         limit: q.limit.unwrap_or(100),
     };
@@ -693,7 +725,7 @@ async fn report_list(
 }
 
 /// The stored row, if the caller may change it.
-async fn editable(state: &AppState, user: &User, id: i64) -> ApiResult<ActivityReport> {
+pub(crate) async fn editable(state: &AppState, user: &User, id: i64) -> ApiResult<ActivityReport> {
     let row = state.store.activity_report(id).await?;
     if let Err(e) = may_report(user, &row.country_code, row.appealing_org_id, row.implementing_org_id) {
         // A row the caller may not see is not there for her.
@@ -721,17 +753,30 @@ async fn report_update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(row): ApiJson<ReportInput>,
 ) -> ApiResult<Json<ActivityReport>> {
+    Ok(Json(update_row(&state, &caller, id, &row, Vec::new()).await?))
+}
+
+/// Changes one row (what the API and the edit page both do): access first, then the
+/// `input_errors` the caller's form already found together with the row's checks.
+pub(crate) async fn update_row(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    row: &ReportInput,
+    input_errors: Vec<FieldError>,
+) -> ApiResult<ActivityReport> {
     let user = &caller.user;
-    let current = editable(&state, user, id).await?;
+    let current = editable(state, user, id).await?;
     let appealing = row.appealing_organisation_id.unwrap_or(current.appealing_org_id);
     let implementing = row.implementing_organisation_id.unwrap_or(current.implementing_org_id);
     may_report(user, row.country.trim().to_uppercase().as_str(), appealing, implementing)?;
-    let plan = plan_of(&state, current.plan_year).await?;
-    let checker = checker(&state, &plan).await?;
-    let mut errors = Vec::new();
+    let plan = plan_of(state, current.plan_year).await?;
+    let checker = checker(state, &plan).await?;
+    let mut errors = input_errors;
     let mut input = row.clone();
     input.implementing_organisation_id = Some(implementing);
-    let Some(mut checked) = checker.check(&input, appealing, &|name: &str| name.to_string(), &mut errors) else {
+    let checked = checker.check(&input, appealing, &|name: &str| name.to_string(), &mut errors);
+    let (Some(mut checked), true) = (checked, errors.is_empty()) else {
         return Err(ApiError::Invalid(errors));
     };
     let existing = state.store.activity_report_keys(plan.id, appealing, Some(id)).await?;
@@ -739,7 +784,7 @@ async fn report_update(
     let mut one = [checked.clone()];
     reports::raise_flags(&mut one, plan.deadline_day, Utc::now().date_naive(), &existing, &past);
     checked = one[0].clone();
-    Ok(Json(state.store.update_activity_report(&caller.actor(), id, &checked).await?))
+    Ok(state.store.update_activity_report(&caller.actor(), id, &checked).await?)
 }
 
 /// Delete one row (not once approved).
@@ -779,6 +824,12 @@ async fn report_review(
     ApiCaller(caller): ApiCaller,
     ApiJson(body): ApiJson<Review>,
 ) -> ApiResult<Json<Reviewed>> {
+    Ok(Json(review_rows(&state, &caller, &body).await?))
+}
+
+/// Approves or returns rows (what the review API and the review queue both do): the
+/// caller's access to every row is checked before the action and the note are.
+pub(crate) async fn review_rows(state: &AppState, caller: &Caller, body: &Review) -> ApiResult<Reviewed> {
     require(&caller.user, Permission::ReviewActivities, "review activity reports")?;
     let mut ids = body.ids.clone();
     ids.sort_unstable();
@@ -806,5 +857,5 @@ async fn report_review(
         return Err(ApiError::invalid("ids", "name at least one report"));
     }
     let changed = state.store.review_activity_reports(&caller.actor(), &ids, status, note).await?;
-    Ok(Json(Reviewed { changed, status: status.to_string() }))
+    Ok(Reviewed { changed, status: status.to_string() })
 }

@@ -59,6 +59,10 @@ const MATRIX: &[(&str, &str, &str, &[&str])] = &[
     ("GET", "/cfm/{feedback}", "", FEEDBACK_READERS_COL),
     ("GET", "/cfm/{psea}", "", &["fp_col"]),
     ("GET", "/cfm/trends", "", FEEDBACK_READERS),
+    ("GET", "/response/reports", "", &["admin", "admin_col", "im_col", "partner_beta"]),
+    ("GET", "/response/reports/999999/edit", "", &[]),
+    ("GET", "/response/upload", "", &["admin", "admin_col", "im_col", "partner_beta"]),
+    ("GET", "/response/review", "", &["admin", "admin_col", "im_col"]),
     // ---- red flags ----
     ("GET", "/api/v1/flag-rules", "", RULE_READERS),
     (
@@ -120,6 +124,9 @@ const MATRIX: &[(&str, &str, &str, &[&str])] = &[
     ("POST", "/api/v1/feedback/{feedback}/assign", "{}", FEEDBACK_HANDLERS_COL),
     ("POST", "/api/v1/feedback/{psea}/assign", "{}", &["fp_col"]),
     ("POST", "/api/v1/feedback/{psea}/close", r#"{"satisfaction": 9}"#, &["fp_col"]),
+    // ---- response monitoring (5W): uploads ----
+    ("GET", "/api/v1/response/uploads", "", &["admin", "admin_col", "im_col", "partner_beta"]),
+    ("GET", "/api/v1/response/uploads/progress/never-sent-token-000", "", &[]),
     // ---- the audit log ----
     ("GET", "/api/v1/audit", "", &["admin"]),
     ("GET", "/api/v1/audit/verify", "", &["admin"]),
