@@ -527,6 +527,7 @@ async fn serve(settings: Settings) -> Result<()> {
             data_dir: settings.data_dir(),
             key_file: settings.key_file.clone(),
             create_key: true,
+            consolidation: settings.consolidation(),
         },
     )
     .await
@@ -593,6 +594,27 @@ async fn run_demo(data_dir: Option<PathBuf>, port: u16, password: &str, database
             "Protection: {rules} red-flag rules on the survey, {cases} cases in Colombia with referrals in every state; \
              the receiving organisations' caseworkers (same password): {}.",
             receivers.join(", ")
+        );
+        // RUMBO_DEMO_5W_ROWS: report rows a year in the 5W demo (tests use fewer).
+        let fivew_started = std::time::Instant::now();
+        let rows_per_year = std::env::var("RUMBO_DEMO_5W_ROWS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(rumbo_server::response::demo::DEFAULT_ROWS_PER_YEAR);
+        let fivew = rumbo_server::response::demo::fill(&state, rows_per_year, chrono::Utc::now().date_naive())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot fill the demo 5W reports: {e}"))?;
+        println!(
+            "5W: {} organisations, plans {}, {} activity rows ({} awaiting review, {} of them flagged; {} returned; \
+             {} refused uploads), in {:.1} s.",
+            fivew.organisations,
+            fivew.plans.iter().map(ToString::to_string).collect::<Vec<_>>().join("–"),
+            fivew.rows,
+            fivew.awaiting_review,
+            fivew.flagged,
+            fivew.returned,
+            fivew.refused_uploads,
+            fivew_started.elapsed().as_secs_f64(),
         );
         println!(
             "Demo forms published in {:.1} s: 4 forms, {indicators} DTM indicators, {first} submissions \
