@@ -49,7 +49,7 @@ async fn drive(driver: &WebDriver, s: &TestServer, file: &std::path::Path) -> We
     driver.find(By::Id("upload-file")).await?.send_keys(file.display().to_string()).await?;
     driver.find(By::Id("upload-send")).await?.click().await?;
     let stored =
-        driver.query(By::Id("upload-stored")).wait(Duration::from_secs(60), Duration::from_millis(100)).first().await?;
+        driver.query(By::Id("upload-stored")).wait(Duration::from_mins(1), Duration::from_millis(100)).first().await?;
     assert!(stored.text().await?.contains(&ROWS.to_string()), "{}", stored.text().await?);
     // The page stayed where it was: the result came in place.
     assert!(driver.current_url().await?.as_str().ends_with("/response/upload"));

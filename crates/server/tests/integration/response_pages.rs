@@ -320,9 +320,9 @@ crate::server_tests! {
         let form = |boys: &'static str, total: &'static str| -> Vec<(&'static str, String)> {
             vec![("csrf", csrf.clone()), ("year", year.clone()), ("indicator", "EDU-1".into()), ("country", "COL".into()),
                 ("admin1_pcode", "CO-NSA".into()), ("month", month.clone()), ("population_type", "in_destination".into()),
-                ("girls", "3".into()), ("boys", boys.into()), ("women", "".into()), ("men", "".into()), ("other", "".into()),
+                ("girls", "3".into()), ("boys", boys.into()), ("women", String::new()), ("men", String::new()), ("other", String::new()),
                 ("total", total.into()), ("new_or_recurring", "new".into()), ("modality", "cash".into()),
-                ("cash_value_usd", "12,5".into()), ("implementing_organisation_id", "".into())]
+                ("cash_value_usd", "12,5".into()), ("implementing_organisation_id", String::new())]
         };
         // A figure that is not a number: named beside its field, everything typed kept.
         let r = c.post(s.url("/response/reports/new")).form(&form("lots", "99")).send().await.unwrap();
