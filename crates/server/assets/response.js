@@ -1,8 +1,26 @@
-// Rumbo — the 5W upload page's progress bar. The page works without it: the form posts and
+// Rumbo — the 5W pages: the upload page's progress bar, and the review queue's "select all".
+// The pages work without it. Without it the upload form posts and
 // the answer is the page with the result. With it, the file is sent in the background; the
 // bar follows the bytes sent, then the server's own progress (reading the workbook,
 // checking N of M rows, storing), and the result is shown in place.
 "use strict";
+
+// The review queue's "select every row shown" box.
+document.addEventListener("DOMContentLoaded", () => {
+  const all = document.getElementById("pick-all");
+  const rows = document.getElementById("review-rows");
+  if (!all || !rows) return;
+  const boxes = () => Array.from(rows.querySelectorAll("tbody input[name='ids']"));
+  all.hidden = false;
+  all.addEventListener("change", () => {
+    for (const box of boxes()) box.checked = all.checked;
+  });
+  rows.addEventListener("change", (event) => {
+    if (event.target === all) return;
+    const list = boxes();
+    all.checked = list.length > 0 && list.every((b) => b.checked);
+  });
+});
 
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("upload-form");

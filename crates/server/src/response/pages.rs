@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(review::router())
 }
 
-/// The upload page's progress bar (the page works without it).
+/// The upload page's progress bar and the review queue's "select all" (the pages work without them).
 async fn script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
@@ -449,6 +449,10 @@ pub const TEXTS: &[(&str, [&str; 3])] = &[
     ),
     ("resp.rev.pick", ["Select", "Seleccionar", "Selecionar"]),
     (
+        "resp.rev.pick_all",
+        ["Select every row shown", "Seleccionar todas las filas mostradas", "Selecionar todas as linhas mostradas"],
+    ),
+    (
         "resp.rev.note",
         ["Note (required to return)", "Nota (obligatoria para devolver)", "Nota (obrigatória para devolver)"],
     ),
@@ -463,13 +467,13 @@ pub const TEXTS: &[(&str, [&str; 3])] = &[
         ],
     ),
     ("resp.rev.need_rows", ["Tick at least one row.", "Marque al menos una fila.", "Marque pelo menos uma linha."]),
-    ("resp.rev.approved", ["rows approved.", "filas aprobadas.", "linhas aprovadas."]),
+    ("resp.rev.approved", ["Rows approved:", "Filas aprobadas:", "Linhas aprovadas:"]),
     (
         "resp.rev.returned",
         [
-            "rows returned to their organisations.",
-            "filas devueltas a sus organizaciones.",
-            "linhas devolvidas às suas organizações.",
+            "Rows returned to their organisations:",
+            "Filas devueltas a sus organizaciones:",
+            "Linhas devolvidas às suas organizações:",
         ],
     ),
 ];

@@ -57,6 +57,7 @@ async fn drive(driver: &WebDriver, s: &TestServer, file: &std::path::Path) -> We
     assert_eq!(bar.prop("value").await?.as_deref(), Some("100"));
     let trail: Vec<u32> =
         bar.attr("data-trail").await?.unwrap_or_default().split(',').filter_map(|v| v.parse().ok()).collect();
+    eprintln!("progress bar values: {trail:?}");
     assert!(trail.len() >= 3, "the bar moved in steps: {trail:?}");
     assert!(trail.windows(2).all(|w| w[0] < w[1]), "and only forward: {trail:?}");
     assert_eq!(trail.last(), Some(&100));
@@ -68,14 +69,17 @@ async fn drive(driver: &WebDriver, s: &TestServer, file: &std::path::Path) -> We
 
     // The reviewer approves the first row of her queue.
     driver.find(By::Id("sign-out")).await?.click().await?;
+    // Signed out (the script first clears the offline forms, then posts): the sign-in page.
+    driver.query(By::Id("username")).wait(Duration::from_secs(15), Duration::from_millis(100)).first().await?;
     driver.goto(s.url("/response/review")).await?;
     sign_in(driver, "im_col").await?;
     let first = driver.query(By::Css("#review-rows tbody tr input[name='ids']")).first().await?;
+    assert!(driver.find(By::Id("pick-all")).await?.is_displayed().await?, "the script offers to tick every row");
     first.click().await?;
     driver.find(By::Id("approve")).await?.click().await?;
     let done =
         driver.query(By::Id("review-done")).wait(Duration::from_secs(15), Duration::from_millis(100)).first().await?;
-    assert!(done.text().await?.starts_with("1 "), "{}", done.text().await?);
+    assert!(done.text().await?.ends_with(" 1"), "{}", done.text().await?);
     let count = driver.find(By::Id("queue-count")).await?.text().await?;
     assert!(count.contains(&(ROWS - 1).to_string()), "{count}");
     std::fs::write(dir.join("response-review.png"), driver.screenshot_as_png().await?).expect("save the screenshot");

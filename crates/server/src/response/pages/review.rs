@@ -166,8 +166,8 @@ async fn page(
         format!("/response/review?{}", serde_html_form::to_string(pairs).unwrap_or_default())
     });
     let done = match (f.reviewed.as_deref(), f.changed) {
-        (Some("approved"), Some(n)) => Some(format!("{n} {}", lang.t("resp.rev.approved"))),
-        (Some("returned"), Some(n)) => Some(format!("{n} {}", lang.t("resp.rev.returned"))),
+        (Some("approved"), Some(n)) => Some(format!("{} {n}", lang.t("resp.rev.approved"))),
+        (Some("returned"), Some(n)) => Some(format!("{} {n}", lang.t("resp.rev.returned"))),
         _ => None,
     };
     let all = lang.t("common.all");
