@@ -164,6 +164,7 @@ async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rumbo"))
         .args(["demo", "--data-dir", d.to_str().unwrap(), "--port", &port.to_string(), "--demo-password", "cli-demo-1"])
         .env("RUMBO_DEMO_SUBMISSIONS", "2000")
+        .env("RUMBO_DEMO_5W_ROWS", "3000")
         .env("RUMBO_DEMO_TRICKLE_MS", "0")
         .env("RUMBO_LOG", "warn")
         .stdout(std::process::Stdio::piped())
@@ -255,6 +256,50 @@ async fn the_demo_opens_with_live_dtm_figures_that_a_rebuild_reproduces() {
     let file = String::from_utf8_lossy(&bytes);
     for name in ["Rondón Salcedo", "Pérez Villalba", "Marcano Ortiz"] {
         assert!(!file.contains(name), "{name} is in the database file");
+    }
+
+    // 5W: 230 organisations, plans for 2025 and 2026, every month of 2025 reported, flagged
+    // rows awaiting review, and every host country reached below its target.
+    assert!(said.contains("5W: 230 organisations, plans 2025–2026"), "{said}");
+    let admin = sign_in("admin").await;
+    let get = |path: String| {
+        let c = c.clone();
+        let url = format!("{base}{path}");
+        let admin = admin.clone();
+        async move {
+            let r = c.get(&url).bearer_auth(admin).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let orgs = get("/api/v1/organisations?limit=1".into()).await;
+    assert_eq!(orgs["total"], 230, "{orgs}");
+    for year in [2025, 2026] {
+        let plan = get(format!("/api/v1/response/plans/{year}")).await;
+        assert!(plan["targets"].as_array().unwrap().len() > 17 * 15, "{year}: {}", plan["targets"]);
+    }
+    for month in 1..=12 {
+        let m = format!("2025-{month:02}");
+        let rows = get(format!("/api/v1/response/reports?year=2025&month_from={m}&month_to={m}&limit=1")).await;
+        assert!(rows["total"].as_i64().unwrap() > 0, "{m}: {rows}");
+        assert_eq!(rows["items"][0]["status"], "approved", "{m}: {rows}");
+    }
+    let flagged = get("/api/v1/response/reports?year=2026&status=submitted&flagged=true&limit=1".into()).await;
+    assert!(flagged["total"].as_i64().unwrap() > 0, "{flagged}");
+    let reached = get("/api/v1/response/reached?year=2025".into()).await;
+    let countries = reached["countries"].as_array().unwrap();
+    assert_eq!(countries.len(), 17, "{reached}");
+    for country in countries {
+        let code = country["country"].as_str().unwrap();
+        let sectors: Vec<&serde_json::Value> =
+            reached["sectors"].as_array().unwrap().iter().filter(|s| s["country"] == code).collect();
+        let targeted: i64 = sectors.iter().map(|s| s["people_targeted"].as_i64().unwrap()).sum();
+        let total = country["reached_total"].as_i64().unwrap();
+        assert!(total > 0 && total < targeted, "{code}: reached {total}, targeted {targeted}");
+        for s in sectors {
+            let (r, t) = (s["reached_total"].as_i64().unwrap(), s["people_targeted"].as_i64().unwrap());
+            assert!(r < t, "{code} {}: reached {r}, targeted {t}", s["sector"]);
+        }
     }
     drop(guard);
 
