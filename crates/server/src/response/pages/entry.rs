@@ -134,7 +134,8 @@ impl EntryForm {
         });
         let input = ReportInput {
             appealing_organisation_id: appealing,
-            implementing_organisation_id: implementing,
+            // Left empty: the appealing organisation itself (also when a row is changed).
+            implementing_organisation_id: implementing.or(appealing),
             implementing_organisation: None,
             sector: None,
             indicator: self.indicator.trim().to_string(),
