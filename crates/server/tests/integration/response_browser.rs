@@ -1,7 +1,7 @@
 //! The 5W upload page in headless Chromium: a partner uploads a filled template, the
 //! progress bar moves up to the end and the result is shown in place; then an IM officer
-//! approves a row in the review queue. Screenshots go to `test-artifacts/response-upload.png`
-//! and `test-artifacts/response-review.png`.
+//! approves a row in the review queue. Screenshots go to `test-artifacts/response-*.png`
+//! (upload, reports, entry, review).
 
 use std::time::Duration;
 
@@ -66,6 +66,14 @@ async fn drive(driver: &WebDriver, s: &TestServer, file: &std::path::Path) -> We
     let past = driver.find_all(By::Css("#past-table tbody tr")).await?;
     assert_eq!(past.len(), 1);
     std::fs::write(dir.join("response-upload.png"), driver.screenshot_as_png().await?).expect("save the screenshot");
+    // The rows of this upload, paged.
+    driver.find(By::Id("see-rows")).await?.click().await?;
+    let count = driver.query(By::Id("row-count")).first().await?.text().await?;
+    assert!(count.contains(&format!("of {ROWS}")), "{count}");
+    assert_eq!(driver.find_all(By::Css("#report-rows tbody tr")).await?.len(), 100);
+    std::fs::write(dir.join("response-reports.png"), driver.screenshot_as_png().await?).expect("save the screenshot");
+    driver.goto(s.url("/response/reports/new")).await?;
+    std::fs::write(dir.join("response-entry.png"), driver.screenshot_as_png().await?).expect("save the screenshot");
 
     // The reviewer approves the first row of her queue.
     driver.find(By::Id("sign-out")).await?.click().await?;
