@@ -243,27 +243,7 @@ async fn plan_upload(
 ) -> ApiResult<impl IntoResponse> {
     require(&caller.user, Permission::ManagePlan, "manage the response plan")?;
     let (_, bytes, _) = read_file(multipart).await?;
-    let reference = reference(&state).await?;
-    let reference = std::sync::Arc::new(reference);
-    let r = reference.clone();
-    let parsed = blocking(move || Ok(plan::read(bytes, &r))).await?;
-    // The countries a plan names (and those of the plan it replaces) must all be the caller's.
-    let mut countries: HashSet<String> = HashSet::new();
-    if let Ok(p) = &parsed {
-        countries.extend(p.targets.iter().map(|t| t.country_code.clone()));
-        if let Ok(old) = state.store.response_plan(p.year).await {
-            countries.extend(old.targets.iter().map(|t| t.country_code.clone()));
-        }
-    }
-    if !caller.user.all_countries
-        && let Some(c) = countries.iter().find(|c| !allows(&caller.user, Permission::ManagePlan, Some(c)))
-    {
-        return Err(forbidden(format!(
-            "you may not manage the plan in {c}: a plan with targets there needs a regional account"
-        )));
-    }
-    let input = parsed?;
-    let saved = state.store.save_response_plan(&caller.actor(), &input).await?;
+    let saved = dashboard::plan_page::load(&state, &caller, bytes).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 

@@ -440,7 +440,7 @@ crate::server_tests! {
         assert!(html.contains("id=\"plan-targets\""));
         assert!(html.contains("Indicator EDU-1"));
         let mut other = good;
-        other[0].1 = viewer_csrf.clone();
+        other[0].1.clone_from(&viewer_csrf);
         assert_eq!(viewer.post(s.url("/response/plan/targets")).form(&other).send().await.unwrap().status(), 403);
 
         // A plan upload from the page: not a workbook → the page with the error; the plan

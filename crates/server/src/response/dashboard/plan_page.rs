@@ -43,10 +43,7 @@ pub async fn load(state: &AppState, caller: &Caller, bytes: Vec<u8>) -> ApiResul
     if !allows(&caller.user, Permission::ManagePlan, None) {
         return Err(ApiError::Forbidden("you may not manage the response plan".into()));
     }
-    let reference = Arc::new(plan::Reference {
-        countries: state.store.list_countries().await?.into_iter().map(|c| c.code).collect(),
-        admin1: state.store.admin1_countries().await?,
-    });
+    let reference = Arc::new(crate::response::reference(state).await?);
     let r = reference.clone();
     let parsed = tokio::task::spawn_blocking(move || plan::read(bytes, &r))
         .await
@@ -420,10 +417,7 @@ async fn save_targets(
     }
     if errors.is_empty() {
         let sectors: HashSet<&str> = plan.sectors.iter().map(|s| s.code.as_str()).collect();
-        let reference = plan::Reference {
-            countries: state.store.list_countries().await?.into_iter().map(|c| c.code).collect(),
-            admin1: state.store.admin1_countries().await?,
-        };
+        let reference = crate::response::reference(&state).await?;
         errors = plan::check_targets(&targets, &sectors, &reference);
         for t in &targets {
             if t.people_targeted > t.people_in_need && t.people_in_need > 0 {
