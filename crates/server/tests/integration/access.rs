@@ -63,6 +63,9 @@ const MATRIX: &[(&str, &str, &str, &[&str])] = &[
     ("GET", "/response/reports/999999/edit", "", &[]),
     ("GET", "/response/upload", "", &["admin", "admin_col", "im_col", "partner_beta"]),
     ("GET", "/response/review", "", &["admin", "admin_col", "im_col"]),
+    ("GET", "/response", "", EVERYONE),
+    ("GET", "/response/plan", "", EVERYONE),
+    ("GET", "/response/plan?country=PER", "", &["admin", "viewer", "cw_per", "fp_per"]),
     // ---- red flags ----
     ("GET", "/api/v1/flag-rules", "", RULE_READERS),
     (
@@ -125,6 +128,7 @@ const MATRIX: &[(&str, &str, &str, &[&str])] = &[
     ("POST", "/api/v1/feedback/{psea}/assign", "{}", &["fp_col"]),
     ("POST", "/api/v1/feedback/{psea}/close", r#"{"satisfaction": 9}"#, &["fp_col"]),
     // ---- response monitoring (5W): uploads ----
+    ("GET", "/api/v1/response/plan/template.xlsx", "", &["admin", "admin_col", "im_col"]),
     ("GET", "/api/v1/response/uploads", "", &["admin", "admin_col", "im_col", "partner_beta"]),
     ("GET", "/api/v1/response/uploads/progress/never-sent-token-000", "", &[]),
     // ---- the audit log ----
