@@ -497,11 +497,14 @@ async fn open_store(settings: &Settings) -> Result<Store> {
     Ok(store)
 }
 
-/// The server's state for a command: the forms, the writer and the indicators in use.
 /// The server's state for a command: the same data folder and protection key as `serve`.
 async fn open_state(store: &rumbo_store::Store, settings: &Settings) -> Result<AppState> {
-    let config =
-        ServerConfig { data_dir: settings.data_dir(), key_file: settings.key_file.clone(), ..ServerConfig::default() };
+    let config = ServerConfig {
+        data_dir: settings.data_dir(),
+        key_file: settings.key_file.clone(),
+        consolidation: settings.consolidation(),
+        ..ServerConfig::default()
+    };
     AppState::open(store.clone(), config).await.map_err(|e| anyhow::anyhow!("cannot start: {e}"))
 }
 
