@@ -467,8 +467,10 @@ fn figures(line: &Line) -> Vec<Value> {
     ]
 }
 
-fn header(lang: Lang, columns: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
-    columns.iter().map(|(key, tag)| (lang.t(key).to_string(), (*tag).to_string())).unzip()
+/// A table of `items`, one row each, under the columns' headers (in `lang`) and HXL tags.
+fn rows_table<T>(lang: Lang, columns: &[(&str, &str)], items: &[T], row: impl Fn(&T) -> Vec<Value>) -> Table {
+    let (headers, tags) = columns.iter().map(|(key, tag)| (lang.t(key).to_string(), (*tag).to_string())).unzip();
+    Table { headers, tags, rows: items.iter().map(row).collect() }
 }
 
 /// One table of the overview, with its headers in the reader's language and an HXL row.
@@ -479,16 +481,11 @@ fn table(name: &str, o: &Overview, n: &Names) -> Option<Table> {
     let line_table = |lead: &[(&str, &str)], lines: &[Line], lead_values: &dyn Fn(&Line) -> Vec<Value>| {
         let mut columns = lead.to_vec();
         columns.extend(FIGURES);
-        let (headers, tags) = header(lang, &columns);
-        let rows = lines
-            .iter()
-            .map(|l| {
-                let mut row = lead_values(l);
-                row.extend(figures(l));
-                row
-            })
-            .collect();
-        Table { headers, tags, rows }
+        rows_table(lang, &columns, lines, |l| {
+            let mut row = lead_values(l);
+            row.extend(figures(l));
+            row
+        })
     };
     let country_values = |l: &Line| vec![text(&l.country), text(n.labels.country_name(&l.country, lang))];
     Some(match name {
@@ -541,28 +538,22 @@ fn table(name: &str, o: &Overview, n: &Names) -> Option<Table> {
                 ("resp.col.other", "#reached+other"),
                 ("resp.col.reached", "#reached+total"),
             ];
-            let (headers, tags) = header(lang, &columns);
-            let rows = o
-                .partners
-                .iter()
-                .map(|p| {
-                    let r = p.reached;
-                    vec![
-                        text(&p.name),
-                        text(&p.acronym),
-                        text(p.countries.join(" ")),
-                        text(p.sectors.join(" ")),
-                        num(p.rows as f64),
-                        num(r.girls as f64),
-                        num(r.boys as f64),
-                        num(r.women as f64),
-                        num(r.men as f64),
-                        num(r.other as f64),
-                        num(p.reached_total as f64),
-                    ]
-                })
-                .collect();
-            Table { headers, tags, rows }
+            rows_table(lang, &columns, &o.partners, |p| {
+                let r = p.reached;
+                vec![
+                    text(&p.name),
+                    text(&p.acronym),
+                    text(p.countries.join(" ")),
+                    text(p.sectors.join(" ")),
+                    num(p.rows as f64),
+                    num(r.girls as f64),
+                    num(r.boys as f64),
+                    num(r.women as f64),
+                    num(r.men as f64),
+                    num(r.other as f64),
+                    num(p.reached_total as f64),
+                ]
+            })
         }
         "months" => {
             let columns = [
@@ -573,22 +564,16 @@ fn table(name: &str, o: &Overview, n: &Names) -> Option<Table> {
                 ("resp.col.new", "#reached+new"),
                 ("resp.col.cumulative", "#reached+total+cumulative"),
             ];
-            let (headers, tags) = header(lang, &columns);
-            let rows = o
-                .months
-                .iter()
-                .map(|m| {
-                    vec![
-                        text(&m.country),
-                        text(&m.sector),
-                        text(n.sector(&m.sector)),
-                        text(&m.month),
-                        num(m.in_month as f64),
-                        num(m.cumulative as f64),
-                    ]
-                })
-                .collect();
-            Table { headers, tags, rows }
+            rows_table(lang, &columns, &o.months, |m| {
+                vec![
+                    text(&m.country),
+                    text(&m.sector),
+                    text(n.sector(&m.sector)),
+                    text(&m.month),
+                    num(m.in_month as f64),
+                    num(m.cumulative as f64),
+                ]
+            })
         }
         "units" => {
             let columns = [
@@ -599,22 +584,16 @@ fn table(name: &str, o: &Overview, n: &Names) -> Option<Table> {
                 ("resp.col.unit", "#indicator+unit"),
                 ("resp.col.quantity", "#output+total"),
             ];
-            let (headers, tags) = header(lang, &columns);
-            let rows = o
-                .other_units
-                .iter()
-                .map(|u| {
-                    vec![
-                        text(&u.country),
-                        text(&u.sector),
-                        text(&u.indicator),
-                        text(n.indicators.get(&u.indicator).cloned().unwrap_or_default()),
-                        text(&u.unit),
-                        num(u.quantity as f64),
-                    ]
-                })
-                .collect();
-            Table { headers, tags, rows }
+            rows_table(lang, &columns, &o.other_units, |u| {
+                vec![
+                    text(&u.country),
+                    text(&u.sector),
+                    text(&u.indicator),
+                    text(n.indicators.get(&u.indicator).cloned().unwrap_or_default()),
+                    text(&u.unit),
+                    num(u.quantity as f64),
+                ]
+            })
         }
         _ => return None,
     })
