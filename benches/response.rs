@@ -118,8 +118,13 @@ fn upload_rows(plan: &Value) -> Vec<ReportInput> {
     let populations = ["in_destination", "in_transit", "host_community", "pendular", "colombian_returnees"];
     (0..UPLOAD_ROWS)
         .map(|i| {
+            // Mixed radix: every row has its own key (indicator, area, month, population), so
+            // that none is a duplicate of another.
             let (indicator, people) = indicators[i % indicators.len()];
-            let (country, admin1) = areas[(i / indicators.len()) % areas.len()];
+            let rest = i / indicators.len();
+            let (country, admin1) = areas[rest % areas.len()];
+            let rest = rest / areas.len();
+            let (month, population) = (rest % 12 + 1, (rest / 12) % populations.len());
             let f = |k: usize| Some(((i * 7 + k * 13) % 90) as i64 + 1);
             let figures = [f(0), f(1), f(2), f(3), Some(0)];
             let total: i64 = figures.iter().flatten().sum();
@@ -131,15 +136,15 @@ fn upload_rows(plan: &Value) -> Vec<ReportInput> {
                 indicator: indicator.into(),
                 country: country.into(),
                 admin1_pcode: Some(admin1.into()),
-                month: format!("2026-{:02}", i % 12 + 1),
-                population_type: populations[(i / 97) % 5].into(),
+                month: format!("2026-{month:02}"),
+                population_type: populations[population].into(),
                 girls: people.then_some(figures[0]).flatten(),
                 boys: people.then_some(figures[1]).flatten(),
                 women: people.then_some(figures[2]).flatten(),
                 men: people.then_some(figures[3]).flatten(),
                 other: people.then_some(figures[4]).flatten(),
                 total: Some(if people { total } else { total / 10 + 1 }),
-                new_or_recurring: if i % 3 == 0 { "new" } else { "recurring" }.into(),
+                new_or_recurring: if population == 0 { "new" } else { "recurring" }.into(),
                 modality: Some(if i % 4 == 0 { "cash" } else { "in_kind" }.into()),
                 cash_value_usd: (i % 4 == 0).then_some(total as f64 * 30.0),
             }
