@@ -5,7 +5,9 @@
 use reqwest::redirect::Policy;
 use rumbo_domain::secrets::hash_password;
 use rumbo_server::{AppState, ServerConfig};
-use rumbo_store::model::{Actor, AdminAreaInput, CountryInput, Role, SiteInput, SiteKind, UserInput};
+use rumbo_store::model::{
+    Actor, AdminAreaInput, CountryInput, OrganisationInput, OrganisationKind, Role, SiteInput, SiteKind, UserInput,
+};
 use rumbo_store::testing::TestDb;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -173,6 +175,32 @@ impl TestServer {
         let csrf = csrf_of(&home);
         (c, csrf)
     }
+}
+
+/// The 5W tests' two partner organisations, "Acción Norte" (AN) and "Bienestar Sur" (BS),
+/// and their users: username, role, the organisation's index (0 or 1, or none) and
+/// countries. The organisations' ids.
+pub async fn partners(db: &TestDb, users: &[(&str, Role, Option<usize>, &[&str])]) -> [i64; 2] {
+    let actor = Actor::system("test");
+    let mut orgs = [0; 2];
+    for (slot, (name, acronym)) in orgs.iter_mut().zip([("Acción Norte", "AN"), ("Bienestar Sur", "BS")]) {
+        let input = OrganisationInput { name: name.into(), acronym: acronym.into(), kind: OrganisationKind::Nngo };
+        *slot = db.save_organisation(&actor, None, &input).await.unwrap().id;
+    }
+    let hash = hash_password(PASSWORD);
+    for (username, role, org, countries) in users {
+        let user = UserInput {
+            username: (*username).into(),
+            display_name: (*username).into(),
+            role: *role,
+            organisation_id: org.map(|i| orgs[i]),
+            all_countries: false,
+            countries: countries.iter().map(|c| (*c).to_string()).collect(),
+            active: true,
+        };
+        db.save_user(&actor, None, &user, Some(&hash)).await.unwrap();
+    }
+    orgs
 }
 
 /// A client that keeps cookies and does not follow redirects (so tests see them).

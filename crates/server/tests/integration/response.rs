@@ -8,12 +8,11 @@ use std::time::Instant;
 use calamine::{Data, Reader, Xlsx};
 use chrono::Datelike;
 use reqwest::StatusCode;
-use rumbo_domain::secrets::hash_password;
-use rumbo_store::model::{Actor, OrganisationInput, OrganisationKind, Role, UserInput};
+use rumbo_store::model::Role;
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, TestServer, client, multipart};
+use crate::common::{TestServer, client, multipart};
 
 struct Ctx {
     year: i32,
@@ -242,42 +241,15 @@ fn good_targets() -> Vec<Vec<Value>> {
 
 /// Organisations, users and the plan (loaded from the downloaded template).
 async fn setup(s: &TestServer) -> Ctx {
-    let actor = Actor::system("test");
-    let mut orgs = Vec::new();
-    for (name, acronym) in [("Acción Norte", "AN"), ("Bienestar Sur", "BS")] {
-        let o =
-            s.db.save_organisation(
-                &actor,
-                None,
-                &OrganisationInput { name: name.into(), acronym: acronym.into(), kind: OrganisationKind::Nngo },
-            )
-            .await
-            .unwrap();
-        orgs.push(o.id);
-    }
-    let hash = hash_password(PASSWORD);
-    for (username, role, org, countries) in [
-        ("partner_a", Role::PartnerReporter, Some(orgs[0]), vec!["COL".to_string(), "PER".to_string()]),
-        ("partner_b", Role::PartnerReporter, Some(orgs[1]), vec!["COL".to_string(), "PER".to_string()]),
-        ("im_per", Role::ImOfficer, None, vec!["PER".to_string()]),
-    ] {
-        s.db.save_user(
-            &actor,
-            None,
-            &UserInput {
-                username: username.into(),
-                display_name: username.into(),
-                role,
-                organisation_id: org,
-                all_countries: false,
-                countries,
-                active: true,
-            },
-            Some(&hash),
-        )
-        .await
-        .unwrap();
-    }
+    let orgs = crate::common::partners(
+        &s.db,
+        &[
+            ("partner_a", Role::PartnerReporter, Some(0), &["COL", "PER"]),
+            ("partner_b", Role::PartnerReporter, Some(1), &["COL", "PER"]),
+            ("im_per", Role::ImOfficer, None, &["PER"]),
+        ],
+    )
+    .await;
     let year = this_year();
     let admin = s.token("admin").await;
     let template = get(s, &admin, &format!("/api/v1/response/plan/template.xlsx?year={year}")).await;

@@ -7,11 +7,11 @@ use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 use chrono::{Datelike, NaiveDate};
-use rumbo_store::model::{Actor, AdminAreaInput, OrganisationInput, OrganisationKind, Role, UserInput};
+use rumbo_store::model::{Actor, AdminAreaInput, Role};
 use rumbo_store::response::{PlanIndicator, PlanInput, PlanSector, PlanTarget};
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, TestServer, client, multipart};
+use crate::common::{TestServer, client, multipart};
 
 struct Ctx {
     year: i32,
@@ -105,27 +105,11 @@ async fn setup(s: &TestServer) -> Ctx {
         ],
     };
     s.db.save_response_plan(&actor, &plan).await.unwrap();
-    let mut orgs = Vec::new();
-    for (name, acronym) in [("Acción Norte", "AN"), ("Bienestar Sur", "BS")] {
-        let input = OrganisationInput { name: name.into(), acronym: acronym.into(), kind: OrganisationKind::Nngo };
-        orgs.push(s.db.save_organisation(&actor, None, &input).await.unwrap().id);
-    }
-    let hash = rumbo_domain::secrets::hash_password(PASSWORD);
-    for (username, role, org, countries) in [
-        ("partner_a", Role::PartnerReporter, Some(orgs[0]), vec!["COL".to_string()]),
-        ("im_per", Role::ImOfficer, None, vec!["PER".to_string()]),
-    ] {
-        let user = UserInput {
-            username: username.into(),
-            display_name: username.into(),
-            role,
-            organisation_id: org,
-            all_countries: false,
-            countries,
-            active: true,
-        };
-        s.db.save_user(&actor, None, &user, Some(&hash)).await.unwrap();
-    }
+    let orgs = crate::common::partners(
+        &s.db,
+        &[("partner_a", Role::PartnerReporter, Some(0), &["COL"]), ("im_per", Role::ImOfficer, None, &["PER"])],
+    )
+    .await;
     Ctx { year, org_a: orgs[0], org_b: orgs[1] }
 }
 

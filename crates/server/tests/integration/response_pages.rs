@@ -4,12 +4,11 @@
 
 use chrono::Datelike;
 use reqwest::StatusCode;
-use rumbo_domain::secrets::hash_password;
-use rumbo_store::model::{Actor, OrganisationInput, OrganisationKind, Role, UserInput};
+use rumbo_store::model::{Actor, Role};
 use rumbo_store::response::{PlanIndicator, PlanInput, PlanSector};
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, TestServer, client, multipart};
+use crate::common::{TestServer, client, multipart};
 
 pub struct Fixture {
     pub year: i32,
@@ -30,41 +29,15 @@ fn current_month() -> String {
 /// of this year with two indicators.
 pub async fn setup(s: &TestServer) -> Fixture {
     let actor = Actor::system("test");
-    let mut orgs = Vec::new();
-    for (name, acronym) in [("Acción Norte", "AN"), ("Bienestar Sur", "BS")] {
-        let o =
-            s.db.save_organisation(
-                &actor,
-                None,
-                &OrganisationInput { name: name.into(), acronym: acronym.into(), kind: OrganisationKind::Nngo },
-            )
-            .await
-            .unwrap();
-        orgs.push(o.id);
-    }
-    let hash = hash_password(PASSWORD);
-    for (username, role, org, countries) in [
-        ("partner_a", Role::PartnerReporter, Some(orgs[0]), vec!["COL".to_string(), "PER".to_string()]),
-        ("partner_b", Role::PartnerReporter, Some(orgs[1]), vec!["COL".to_string(), "PER".to_string()]),
-        ("im_per", Role::ImOfficer, None, vec!["PER".to_string()]),
-    ] {
-        s.db.save_user(
-            &actor,
-            None,
-            &UserInput {
-                username: username.into(),
-                display_name: username.into(),
-                role,
-                organisation_id: org,
-                all_countries: false,
-                countries,
-                active: true,
-            },
-            Some(&hash),
-        )
-        .await
-        .unwrap();
-    }
+    let orgs = crate::common::partners(
+        &s.db,
+        &[
+            ("partner_a", Role::PartnerReporter, Some(0), &["COL", "PER"]),
+            ("partner_b", Role::PartnerReporter, Some(1), &["COL", "PER"]),
+            ("im_per", Role::ImOfficer, None, &["PER"]),
+        ],
+    )
+    .await;
     let year = this_year();
     let sector = |code: &str, name: &str| PlanSector {
         code: code.into(),
@@ -179,24 +152,7 @@ fn section<'a>(html: &'a str, from: &str, until: &str) -> &'a str {
 
 /// Writes a filled activity report template (sheets `reports` and `rumbo`).
 pub fn report_file(year: i32, org: i64, org_name: &str, rows: &[[&str; 16]]) -> Vec<u8> {
-    let header = [
-        "implementing_organisation",
-        "sector",
-        "indicator",
-        "country",
-        "admin1_pcode",
-        "month",
-        "population_type",
-        "girls",
-        "boys",
-        "women",
-        "men",
-        "other",
-        "total",
-        "new_or_recurring",
-        "modality",
-        "cash_value_usd",
-    ];
+    let header = rumbo_server::response::reports::COLUMNS;
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet().set_name("reports").unwrap();
     for (c, h) in header.iter().enumerate() {
