@@ -1194,7 +1194,7 @@ fn slots(
         let Some(figures) = sector_of(&t.sector_code) else { continue };
         let share = *reach_share
             .entry((t.country_code.clone(), t.sector_code.clone()))
-            .or_insert_with(|| rng.range(0.24, 0.76));
+            .or_insert_with(|| rng.range(0.18, 0.6));
         let in_country: Vec<usize> = (0..orgs.len()).filter(|i| orgs[*i].countries.contains(&host.0)).collect();
         let mut candidates: Vec<usize> =
             in_country.iter().copied().filter(|i| orgs[*i].sectors.contains(&figures.0)).collect();
@@ -1248,8 +1248,8 @@ fn slots(
             Some(p) => vec![p.clone()],
             None => host.3.iter().map(|(p, _)| (*p).to_string()).filter(|p| admin1.contains_key(p)).collect(),
         };
-        // A small partner: a tenth of what a target's partners share, taken from them.
-        let budget = t.people_targeted as f64 * 0.05 * share_of_year;
+        // A small partner: a hundredth of the target (a few hundred to a few thousand people).
+        let budget = t.people_targeted as f64 * 0.01 * share_of_year;
         out.push(new_slot(i, host.0, areas, figures, budget, rng));
     }
     // An organisation's figures for one indicator stay within one order of magnitude (or
@@ -1368,6 +1368,19 @@ fn new_slot(
 }
 
 /// About how many rows a slot makes in a year of `months` months.
+/// The area a country-wide slot reports in for a month: the same for every slot of the
+/// country that month (partners of different sectors work in the same places), so that
+/// across sectors the largest sector per area stays near the largest sector, as the plan's
+/// country-wide targets assume.
+fn area_of_month(areas: &[String], country: &str, month: usize) -> Option<String> {
+    if areas.len() <= 1 {
+        return areas.first().cloned();
+    }
+    let seed =
+        country.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    Some(areas[Rng(seed ^ month as u64).below(areas.len())].clone())
+}
+
 fn rows_of(slot: &Slot, months: usize) -> f64 {
     let active = months.saturating_sub(slot.first_month) as f64;
     active * (1.75 + if slot.other_indicator.is_some() { 0.45 } else { 0.0 })
@@ -1415,8 +1428,8 @@ fn drafts(slots: &[Slot], orgs: &[Org], months: &[(usize, NaiveDate)], rng: &mut
             .collect();
         let sum: f64 = weights.iter().sum();
         let base = s.budget / active.len() as f64;
-        let area = s.areas.get(rng.below(s.areas.len())).cloned();
         for (i, (month_index, month)) in active.iter().enumerate() {
+            let area = area_of_month(&s.areas, s.country, *month_index);
             let mut row = |indicator: &str, people: Option<[i64; 5]>, total: Option<i64>, new: bool, cash: bool| {
                 let modality = if people.is_some() {
                     s.modality
