@@ -846,7 +846,7 @@ fn charts(
         svg: rumbo_charts::lines(&title, &months, &series, Format::Count, locale),
         title,
         csv: csv("months"),
-        wide: true,
+        wide: false,
     });
     // Funding required by sector.
     let bars: Vec<Bar> = o

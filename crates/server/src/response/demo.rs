@@ -1192,9 +1192,8 @@ fn slots(
     for t in &plan.targets {
         let Some(host) = HOSTS.iter().find(|h| h.0 == t.country_code) else { continue };
         let Some(figures) = sector_of(&t.sector_code) else { continue };
-        let share = *reach_share
-            .entry((t.country_code.clone(), t.sector_code.clone()))
-            .or_insert_with(|| rng.range(0.18, 0.6));
+        let share =
+            *reach_share.entry((t.country_code.clone(), t.sector_code.clone())).or_insert_with(|| rng.range(0.18, 0.6));
         let in_country: Vec<usize> = (0..orgs.len()).filter(|i| orgs[*i].countries.contains(&host.0)).collect();
         let mut candidates: Vec<usize> =
             in_country.iter().copied().filter(|i| orgs[*i].sectors.contains(&figures.0)).collect();
